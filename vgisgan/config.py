@@ -1,0 +1,200 @@
+"""One typed config per stage. Validated before any heavy work and saved in the artifact's manifest.
+
+Field descriptions double as the CLI's `--help` text (see `StageConfig.help`), so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from vgisgan.errors import VgisganError
+
+DATASETS = ("ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder")
+Dataset = Literal["ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder"]
+Method = Literal["ffp-pseudo", "skip-frame", "patch"]
+
+
+class StageConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def help(cls, field: str) -> str:
+        info = cls.model_fields[field]
+        default = info.default
+        shown = "per dataset" if default is None else (str(default).lower() if isinstance(default, bool) else default)
+        return f"{info.description} [default: {shown}]"
+
+    @classmethod
+    def build(cls, toml_file: Path | None = None, **options: Any) -> "StageConfig":
+        """Settings from a TOML file, overridden by the options given on the command line (non-None)."""
+        values: dict[str, Any] = load_toml(toml_file) if toml_file else {}
+        values.update({k: v for k, v in options.items() if v is not None})
+        try:
+            return cls.model_validate(values)
+        except ValidationError as e:
+            raise VgisganError(describe_validation_error(e, toml_file)) from e
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except FileNotFoundError as e:
+        raise VgisganError(f"config file {path} does not exist") from e
+    except tomllib.TOMLDecodeError as e:
+        raise VgisganError(f"config file {path} is not valid TOML: {e}") from e
+
+
+def describe_validation_error(e: ValidationError, source: Path | None) -> str:
+    parts = []
+    for err in e.errors()[:3]:
+        where = ".".join(str(x) for x in err["loc"]) or "config"
+        parts.append(f"{where}: {err['msg']}")
+    origin = f" (from {source} and the options)" if source else ""
+    return "invalid settings" + origin + ": " + "; ".join(parts)
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    """'256x256' or '256' -> (256, 256)."""
+    if text is None:
+        return None
+    try:
+        parts = [int(p) for p in text.lower().split("x")]
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts = parts * 2
+    if len(parts) != 2 or min(parts) < 8:
+        raise VgisganError(f"--size {text!r} is not HxW with both at least 8, e.g. 256x256")
+    return parts[0], parts[1]
+
+
+class SyntheticConfig(StageConfig):
+    seed: int = Field(0, description="Seed of the synthetic video generator.")
+    size: int = Field(64, ge=16, le=512, description="Frame height and width of synthetic video.")
+    train_videos: int = Field(8, ge=1, le=200, description="Number of normal training videos.")
+    test_videos: int = Field(6, ge=1, le=200, description="Number of test videos (with abnormal events).")
+    length: int = Field(120, ge=8, le=5000, description="Frames per synthetic video.")
+
+
+class PrepareConfig(StageConfig):
+    dataset: Dataset = Field(description="Which dataset: " + ", ".join(DATASETS) + ".")
+    source: str | None = Field(None, description="Folder or archive holding the dataset.")
+    size: tuple[int, int] | None = Field(
+        None, description="Frame size HxW after resizing (256x256 for real datasets, the synthetic size else)."
+    )
+    channels: Literal[1, 3] | None = Field(None, description="1 (grayscale) or 3 (RGB); 1 for UCSD, 3 otherwise.")
+    workers: int = Field(2, ge=1, le=64, description="Threads decoding frames in parallel.")
+    storage: Literal["raw", "compressed"] = Field(
+        "raw", description="raw: memory-mappable uint8 arrays; compressed: zlib chunks, several times smaller."
+    )
+    min_length: int = Field(5, ge=1, description="Shortest video accepted (later stages need T+1 frames).")
+    labels: str | None = Field(None, description="Labels CSV (video,start,end; 1-based) for the folder dataset.")
+    synthetic: SyntheticConfig = Field(default_factory=SyntheticConfig, description="Synthetic generator settings.")
+
+    @model_validator(mode="after")
+    def _defaults_per_dataset(self) -> "PrepareConfig":
+        if self.channels is None:
+            self.channels = 1 if self.dataset in ("ped1", "ped2", "synthetic") else 3
+        if self.size is None:
+            s = self.synthetic.size
+            self.size = (s, s) if self.dataset == "synthetic" else (256, 256)
+        return self
+
+
+class GanModelConfig(StageConfig):
+    """What is needed to rebuild the networks: stored in the gan artifact's manifest."""
+
+    channels: int = Field(1, description="Image channels.")
+    size: tuple[int, int] = Field((64, 64), description="Frame size HxW.")
+    t_past: int = Field(4, ge=1, le=16, description="Past frames the generators see.")
+    width: int = Field(32, ge=4, le=256, description="Base channel width of the U-Net (the paper: 64).")
+    depth: int = Field(3, ge=1, le=6, description="Down/up levels of the U-Net (the paper: 3).")
+    d_width: int = Field(32, ge=4, le=256, description="Base channel width of the discriminators.")
+
+    @model_validator(mode="after")
+    def _size_fits(self) -> "GanModelConfig":
+        f = 2 ** max(self.depth, 3)
+        if self.size[0] % f or self.size[1] % f:
+            raise ValueError(
+                f"frame size {self.size[0]}x{self.size[1]} must be divisible by {f} for depth {self.depth}: "
+                "prepare the frames with another --size or lower --depth"
+            )
+        return self
+
+
+class TrainGanConfig(StageConfig):
+    iters: int = Field(2000, ge=1, description="Training iterations.")
+    batch_size: int = Field(8, ge=1, le=1024, description="Clips per iteration (per process under torchrun).")
+    t_past: int = Field(4, ge=1, le=16, description="Past frames the generators see (T).")
+    width: int = Field(32, ge=4, le=256, description="U-Net base width (the paper: 64).")
+    depth: int = Field(3, ge=1, le=6, description="U-Net down/up levels (the paper: 3).")
+    d_width: int = Field(32, ge=4, le=256, description="Discriminator base width.")
+    lr_g: float = Field(2e-4, gt=0, le=1, description="Generator learning rate.")
+    lr_d: float = Field(2e-5, gt=0, le=1, description="Discriminator learning rate.")
+    w_intensity: float = Field(1.0, ge=0, description="Weight of the intensity (L2) loss.")
+    w_gradient: float = Field(1.0, ge=0, description="Weight of the gradient loss.")
+    w_motion: float = Field(2.0, ge=0, description="Weight of the motion (optical-flow) loss.")
+    w_adv: float = Field(0.05, ge=0, description="Weight of the adversarial loss.")
+    w_departure: float = Field(0.6, ge=0, description="Weight of the pseudo branch's motion-departure reward.")
+    departure_margin: float = Field(
+        1.0, gt=0, description="Flow difference (pixels) beyond which the pseudo branch gets no more reward."
+    )
+    w_pseudo_intensity: float = Field(
+        0.1, ge=0, description="Weak L2 pull of pseudo-anomalies towards the target, keeping them in the scene."
+    )
+    flow: Literal["horn-schunck", "torchscript"] = Field(
+        "horn-schunck", description="Optical flow of the motion loss: built-in differentiable Horn-Schunck, or "
+        "a TorchScript flow network given by --flow-weights."
+    )
+    flow_weights: str | None = Field(None, description="TorchScript flow model file (with --flow torchscript).")
+    flip: bool = Field(True, description="Augment clips by horizontal flips.")
+    seed: int = Field(0, description="Random seed (weights, clip sampling, augmentation).")
+    log_every: int = Field(50, ge=1, description="Iterations between logged rows and progress updates.")
+    sample_every: int = Field(500, ge=1, description="Iterations between sample grids.")
+    checkpoint_every: int = Field(500, ge=1, description="Iterations between resumable checkpoints.")
+    amp: bool = Field(False, description="bf16 autocast on CUDA (ignored on CPU).")
+    channels_last: bool = Field(False, description="channels-last memory format on CUDA.")
+
+    @model_validator(mode="after")
+    def _flow_weights_given(self) -> "TrainGanConfig":
+        if self.flow == "torchscript" and not self.flow_weights:
+            raise ValueError("--flow torchscript needs --flow-weights FILE")
+        return self
+
+
+class GenerateConfig(StageConfig):
+    n: int = Field(500, ge=1, le=1_000_000, description="Number of pseudo-anomalies to make.")
+    method: Method = Field("ffp-pseudo", description="How pseudo-anomalies are made (see docs/methods.md).")
+    batch_size: int = Field(32, ge=1, le=4096, description="Clips per batch.")
+    seed: int = Field(0, description="Random seed for the clip sampling.")
+    t_past: int | None = Field(None, ge=1, le=16, description="Past frames per clip: the GAN's T, or 4 without a GAN.")
+    skip: int = Field(3, ge=2, le=16, description="skip-frame: frame stride of the fast clips.")
+    patch_frac: float = Field(0.3, gt=0, lt=1, description="patch: pasted patch side as a fraction of the frame.")
+
+
+class DetectorConfig(StageConfig):
+    epochs: int = Field(10, ge=1, le=1000, description="Passes over the training examples.")
+    batch_size: int = Field(32, ge=1, le=4096, description="Examples per step.")
+    lr: float = Field(1e-3, gt=0, le=1, description="Learning rate (Adam).")
+    width: int = Field(16, ge=4, le=256, description="Base channel width of each feature extractor.")
+    val_fraction: float = Field(0.2, ge=0.05, le=0.5, description="Share of training videos held out for validation.")
+    normal_predictions: bool = Field(
+        True, description="Also use the normal generator's predictions as normal examples (teaches the detector "
+        "that 'generated' is not 'abnormal')."
+    )
+    seed: int = Field(0, description="Random seed.")
+
+
+class EvaluateConfig(StageConfig):
+    alpha: float = Field(0.5, ge=0, le=1, description="Weight of the psnr score in the combined score.")
+    smooth: float = Field(0.0, ge=0, le=100, description="Temporal Gaussian smoothing sigma in frames (0: off).")
+    batch_size: int = Field(32, ge=1, le=4096, description="Clips per batch.")
+    plots: bool = Field(False, description="Write PNG plots and an index.html.")

@@ -1,0 +1,164 @@
+"""The two-branch GAN: networks, one training step as small named functions, and loading a published one.
+
+normal branch  G_n: past frames -> the normal next frame (FFP: intensity + gradient + motion + adversarial)
+pseudo branch  G_p: past frames -> a frame that looks like the scene but moves wrongly (adversarial +
+               gradient + a weak intensity pull, and a bounded reward for motion that departs from the real one)
+Each branch has its own least-squares patch discriminator, and each of the four optimizers steps only the
+parameters it owns: generators first (discriminators frozen), then discriminators on detached fakes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from vgisgan import losses
+from vgisgan.config import GanModelConfig, TrainGanConfig
+from vgisgan.models.unet import PatchDiscriminator, UNet
+
+
+@dataclass
+class GanNets:
+    g_normal: nn.Module
+    g_pseudo: nn.Module
+    d_normal: nn.Module
+    d_pseudo: nn.Module
+    flow: nn.Module
+
+    def trainable(self) -> dict[str, nn.Module]:
+        return {"g_normal": self.g_normal, "g_pseudo": self.g_pseudo, "d_normal": self.d_normal,
+                "d_pseudo": self.d_pseudo}
+
+
+def build_generator(m: GanModelConfig) -> UNet:
+    return UNet(m.t_past * m.channels, m.channels, m.width, m.depth)
+
+
+def build_nets(m: GanModelConfig, flow: nn.Module) -> GanNets:
+    return GanNets(
+        g_normal=build_generator(m),
+        g_pseudo=build_generator(m),
+        d_normal=PatchDiscriminator(m.channels, m.d_width),
+        d_pseudo=PatchDiscriminator(m.channels, m.d_width),
+        flow=flow,
+    )
+
+
+def build_optimizers(nets: GanNets, cfg: TrainGanConfig) -> dict[str, torch.optim.Optimizer]:
+    betas = (0.5, 0.999)
+    return {
+        "g_normal": torch.optim.Adam(nets.g_normal.parameters(), lr=cfg.lr_g, betas=betas),
+        "g_pseudo": torch.optim.Adam(nets.g_pseudo.parameters(), lr=cfg.lr_g, betas=betas),
+        "d_normal": torch.optim.Adam(nets.d_normal.parameters(), lr=cfg.lr_d, betas=betas),
+        "d_pseudo": torch.optim.Adam(nets.d_pseudo.parameters(), lr=cfg.lr_d, betas=betas),
+    }
+
+
+def split_clip(clip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(B, T+1, C, H, W) -> past stacked on channels (B, T*C, H, W), last past frame and target (B, C, H, W)."""
+    b, n, c, h, w = clip.shape
+    return clip[:, :-1].reshape(b, (n - 1) * c, h, w), clip[:, -2], clip[:, -1]
+
+
+def _unwrap(m: nn.Module) -> nn.Module:
+    """The module inside a DistributedDataParallel wrapper (used where no gradient sync is wanted)."""
+    return getattr(m, "module", m)
+
+
+def set_requires_grad(module: nn.Module, flag: bool) -> None:
+    for p in module.parameters():
+        p.requires_grad_(flag)
+
+
+def generator_losses(nets: GanNets, cfg: TrainGanConfig, clip: torch.Tensor) -> tuple[torch.Tensor, dict, tuple]:
+    past, last, target = split_clip(clip)
+    gen_n = nets.g_normal(past)  # (B, C, H, W)
+    gen_p = nets.g_pseudo(past)
+    with torch.autocast(device_type=clip.device.type, enabled=False):
+        # One batched flow call for the three pairs. Flows of gen_n and gen_p are differentiable in those
+        # frames (the gradient reaches both generators); the real motion is a fixed target.
+        flows = nets.flow(last.float().repeat(3, 1, 1, 1), torch.cat([target, gen_n, gen_p]).float())
+        flow_real, flow_n, flow_p = flows.chunk(3)
+        flow_real = flow_real.detach()
+    normal = {
+        "int": losses.intensity_loss(gen_n, target),
+        "grad": losses.gradient_loss(gen_n, target),
+        "motion": losses.motion_loss(flow_n, flow_real),
+        "adv": losses.lsgan_generator_loss(_unwrap(nets.d_normal)(gen_n)),
+    }
+    pseudo = {
+        "int": losses.intensity_loss(gen_p, target),
+        "grad": losses.gradient_loss(gen_p, target),
+        "depart": losses.departure_loss(flow_p, flow_real, cfg.departure_margin),
+        "adv": losses.lsgan_generator_loss(_unwrap(nets.d_pseudo)(gen_p)),
+    }
+    loss_n = (cfg.w_intensity * normal["int"] + cfg.w_gradient * normal["grad"] + cfg.w_motion * normal["motion"]
+              + cfg.w_adv * normal["adv"])
+    loss_p = (cfg.w_pseudo_intensity * pseudo["int"] + cfg.w_gradient * pseudo["grad"]
+              + cfg.w_departure * pseudo["depart"] + cfg.w_adv * pseudo["adv"])
+    with torch.no_grad():
+        stats = {
+            "g_loss_n": loss_n.item(),
+            "g_loss_p": loss_p.item(),
+            "motion_n": normal["motion"].item(),
+            "psnr_n": losses.psnr(gen_n, target).mean().item(),
+            "psnr_p": losses.psnr(gen_p, target).mean().item(),
+            "psnr_p_vs_n": losses.psnr(gen_p, gen_n).mean().item(),
+            "departure_p": losses.motion_departure(flow_p, flow_real).mean().item(),
+            "departure_n": losses.motion_departure(flow_n, flow_real).mean().item(),
+        }
+    return loss_n + loss_p, stats, (target, gen_n, gen_p)
+
+
+def generator_step(nets: GanNets, opts: dict, cfg: TrainGanConfig, clip: torch.Tensor, amp: bool) -> tuple[dict, tuple]:
+    """Update both generators. Discriminators are frozen so no gradient leaks into them."""
+    set_requires_grad(nets.d_normal, False)
+    set_requires_grad(nets.d_pseudo, False)
+    opts["g_normal"].zero_grad(set_to_none=True)
+    opts["g_pseudo"].zero_grad(set_to_none=True)
+    with torch.autocast(device_type=clip.device.type, dtype=torch.bfloat16, enabled=amp):
+        loss, stats, frames = generator_losses(nets, cfg, clip)
+    loss.backward()
+    opts["g_normal"].step()
+    opts["g_pseudo"].step()
+    set_requires_grad(nets.d_normal, True)
+    set_requires_grad(nets.d_pseudo, True)
+    return stats, frames
+
+
+def discriminator_step(nets: GanNets, opts: dict, frames: tuple, amp: bool) -> dict:
+    """Update each discriminator on real frames against its own generator's detached output."""
+    target, gen_n, gen_p = frames
+    stats = {}
+    for branch, fake in (("normal", gen_n), ("pseudo", gen_p)):
+        d, opt = getattr(nets, f"d_{branch}"), opts[f"d_{branch}"]
+        opt.zero_grad(set_to_none=True)
+        with torch.autocast(device_type=target.device.type, dtype=torch.bfloat16, enabled=amp):
+            # One forward over real and fake together: DistributedDataParallel allows one forward per backward.
+            scores = d(torch.cat([target, fake.detach()]))
+            loss = losses.lsgan_discriminator_loss(scores[: len(target)], scores[len(target) :])
+        loss.backward()
+        opt.step()
+        stats[f"d_loss_{branch[0]}"] = loss.item()
+    return stats
+
+
+def train_step(nets: GanNets, opts: dict, cfg: TrainGanConfig, clip: torch.Tensor, amp: bool = False) -> tuple[dict, tuple]:
+    g_stats, frames = generator_step(nets, opts, cfg, clip, amp)
+    d_stats = discriminator_step(nets, opts, frames, amp)
+    return {**g_stats, **d_stats}, frames
+
+
+def load_generators(art_path, manifest_config: dict, device: torch.device) -> tuple[GanModelConfig, UNet, UNet]:
+    """Rebuild G_n and G_p of a published gan artifact from its manifest config and safetensors weights."""
+    from safetensors.torch import load_file
+
+    m = GanModelConfig.model_validate(manifest_config["model"])
+    nets = []
+    for name in ("g_normal", "g_pseudo"):
+        g = build_generator(m)
+        g.load_state_dict(load_file(str(art_path / f"{name}.safetensors"), device="cpu"))
+        nets.append(g.to(device).eval())
+    return m, nets[0], nets[1]

@@ -1,0 +1,54 @@
+"""Losses of the two-branch GAN. Each takes its device and dtype from its inputs."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def intensity_loss(gen: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(gen, target)
+
+
+def _grads(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return (x[..., :, 1:] - x[..., :, :-1]).abs(), (x[..., 1:, :] - x[..., :-1, :]).abs()
+
+
+def gradient_loss(gen: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Sharpness: the image gradients' magnitudes of the generated frame should match the target's."""
+    gx, gy = _grads(gen)
+    tx, ty = _grads(target)
+    return (gx - tx).abs().mean() + (gy - ty).abs().mean()
+
+
+def motion_loss(flow_gen: torch.Tensor, flow_real: torch.Tensor) -> torch.Tensor:
+    """The generated frame should move from the last past frame the way the real next frame does."""
+    return (flow_gen - flow_real).abs().mean()
+
+
+def motion_departure(flow_gen: torch.Tensor, flow_real: torch.Tensor) -> torch.Tensor:
+    """Per sample: how far (mean pixels) the generated motion is from the real motion. (B,)"""
+    return (flow_gen - flow_real).abs().flatten(1).mean(dim=1)
+
+
+def departure_loss(flow_gen: torch.Tensor, flow_real: torch.Tensor, margin: float) -> torch.Tensor:
+    """The pseudo branch's altered objective, bounded: rewarded for wrong motion, up to `margin` pixels.
+
+    A plain negative motion loss has no lower bound: the generator can raise it forever by producing noise,
+    and training diverges. The hinge gives no reward past the margin, so realism terms keep the frame real.
+    """
+    return F.relu(margin - motion_departure(flow_gen, flow_real)).mean()
+
+
+def lsgan_generator_loss(d_fake: torch.Tensor) -> torch.Tensor:
+    return ((d_fake - 1) ** 2).mean() / 2
+
+
+def lsgan_discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    return (((d_real - 1) ** 2).mean() + (d_fake**2).mean()) / 2
+
+
+def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-sample PSNR in dB of frames in [-1, 1], measured on [0, 1] as in FFP. (B,)"""
+    mse = (((pred - target) / 2) ** 2).flatten(1).mean(dim=1)
+    return 10 * torch.log10(1 / mse.clamp_min(1e-10))

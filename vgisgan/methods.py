@@ -1,0 +1,74 @@
+"""How each method makes pseudo-anomalies from normal training clips (see docs/methods.md).
+
+Every maker returns a PseudoBatch: for each example, the (video, frame) of the position it stands for (its
+past is frames [frame-T, frame) of that video), the pseudo-anomalous candidate frame and, where a normal
+predictor exists, the normal prediction for the same past.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vgisgan.data.cache import FrameCache
+from vgisgan.data.clips import ClipSampler, to_uint8
+
+
+@dataclass
+class PseudoBatch:
+    rows: np.ndarray  # (B, 2) int: video index, frame index of the candidate's position
+    pseudo: np.ndarray  # (B, H, W, C) uint8
+    normal: np.ndarray | None  # (B, H, W, C) uint8, or None
+
+
+@torch.no_grad()
+def ffp_pseudo(sampler: ClipSampler, g_normal, g_pseudo, device: torch.device, batch: int, t_past: int) -> PseudoBatch:
+    """The pseudo-anomaly generator of the two-branch GAN (and the normal prediction beside it)."""
+    idx = sampler.indices(batch)
+    clip = sampler.load(idx).to(device)  # (B, T+1, C, H, W)
+    b, n, c, h, w = clip.shape
+    past = clip[:, :-1].reshape(b, (n - 1) * c, h, w)
+    rows = idx + np.array([0, t_past])
+    return PseudoBatch(rows, to_uint8(g_pseudo(past)), to_uint8(g_normal(past)))
+
+
+def skip_frame(sampler: ClipSampler, batch: int, t_past: int) -> PseudoBatch:
+    """Temporal pseudo-anomaly: the candidate is the frame `skip` steps after the last past frame, i.e. the
+    scene moved several times too fast (Astrid et al., BMVC 2021). The sampler's clips are T+skip long."""
+    idx = sampler.indices(batch)
+    clips = np.stack([sampler.cache.clip("train", int(v), int(s), sampler.n) for v, s in idx])
+    return PseudoBatch(idx + np.array([0, t_past]), clips[:, -1], None)
+
+
+def patch(sampler: ClipSampler, batch: int, t_past: int, frac: float, rng: np.random.Generator) -> PseudoBatch:
+    """Spatial pseudo-anomaly: the real next frame with a patch of another clip's frame pasted at a random
+    place, so something appears where nothing moved (Astrid et al., BMVC 2021)."""
+    idx = sampler.indices(batch)
+    donors = sampler.indices(batch)
+    out = []
+    for (v, s), (dv, ds) in zip(idx, donors):
+        target = sampler.cache.clip("train", int(v), int(s) + t_past, 1)[0].copy()
+        donor = sampler.cache.clip("train", int(dv), int(ds) + t_past, 1)[0]
+        h, w = target.shape[:2]
+        ph, pw = max(int(h * frac), 2), max(int(w * frac), 2)
+        sy, sx = rng.integers(0, h - ph + 1), rng.integers(0, w - pw + 1)
+        ty, tx = rng.integers(0, h - ph + 1), rng.integers(0, w - pw + 1)
+        target[ty : ty + ph, tx : tx + pw] = donor[sy : sy + ph, sx : sx + pw]
+        out.append(target)
+    return PseudoBatch(idx + np.array([0, t_past]), np.stack(out), None)
+
+
+def real_targets(cache: FrameCache, rows: np.ndarray) -> np.ndarray:
+    """The real frames at the rows' positions: (B, H, W, C) uint8."""
+    return np.stack([cache.clip("train", int(v), int(f), 1)[0] for v, f in rows])
+
+
+def pasts(cache: FrameCache, rows: np.ndarray, t_past: int) -> torch.Tensor:
+    """The T frames before each row's position, stacked on channels: (B, T*C, H, W) in [-1, 1]."""
+    from vgisgan.data.clips import to_tensor
+
+    clips = to_tensor(np.stack([cache.clip("train", int(v), int(f) - t_past, t_past) for v, f in rows]))
+    b, t, c, h, w = clips.shape
+    return clips.reshape(b, t * c, h, w)

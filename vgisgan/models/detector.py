@@ -1,0 +1,40 @@
+"""The detector: P(abnormal) of a candidate frame given the T frames before it.
+
+As in the thesis, two feature extractors look at the same input, one meant to pick up normal and one
+abnormal evidence, and a classifier sits on their concatenated features. The input stacks the past frames,
+the candidate and the candidate minus the last past frame (the motion cue the detector should learn from).
+Max-pooling over space keeps small, local anomalies from being averaged away.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def encoder(c_in: int, w: int) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for c_out in (w, 2 * w, 4 * w, 4 * w):
+        layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c_out),
+                   nn.ReLU(inplace=True)]
+        c_in = c_out
+    return nn.Sequential(*layers)
+
+
+class Detector(nn.Module):
+    def __init__(self, channels: int, t_past: int, width: int = 16):
+        super().__init__()
+        c_in = (t_past + 2) * channels
+        self.normal_features = encoder(c_in, width)
+        self.anomaly_features = encoder(c_in, width)
+        self.classifier = nn.Sequential(nn.Linear(16 * width, 4 * width), nn.ReLU(inplace=True), nn.Linear(4 * width, 1))
+
+    def forward(self, past: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
+        """past (B, T*C, H, W), candidate (B, C, H, W) in [-1, 1] -> logits (B,)."""
+        c = candidate.shape[1]
+        x = torch.cat([past, candidate, candidate - past[:, -c:]], dim=1)
+        feats = []
+        for net in (self.normal_features, self.anomaly_features):
+            h = net(x)  # (B, 4w, H/16, W/16)
+            feats += [h.amax(dim=(2, 3)), h.mean(dim=(2, 3))]
+        return self.classifier(torch.cat(feats, dim=1)).squeeze(1)

@@ -1,0 +1,30 @@
+"""What every stage shares: the result type and the "same config and inputs -> reuse" rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vgisgan.progress import Notes
+from vgisgan.store import Artifact, InputRef, Store, hash_json
+
+
+@dataclass
+class StageResult:
+    artifact: Artifact
+    reused: bool  # True when an existing version with the same config and inputs was returned
+
+
+def run_hash(kind: str, config: dict, inputs: list[InputRef], extra: object = None) -> str:
+    """Identity of a run: its kind, resolved config and the content of its inputs (not their names)."""
+    return hash_json({"kind": kind, "config": config, "inputs": [(i.role, i.content_hash) for i in inputs],
+                      "extra": extra})
+
+
+def try_reuse(store: Store, kind: str, name: str, config_hash: str, force: bool, notes: Notes) -> StageResult | None:
+    if force:
+        return None
+    found = store.find_reusable(kind, name, config_hash)
+    if found is None:
+        return None
+    notes(f"reusing {found.ref}: same config and inputs (pass --force to make a new version)")
+    return StageResult(found, reused=True)

@@ -1,0 +1,203 @@
+"""Stage `evaluate`: score every test frame that has T past frames, and measure the scores against the labels.
+
+Scores (higher = more abnormal):
+  score_psnr      minus the PSNR of the normal generator's prediction against the real frame
+  score_detector  the detector's P(abnormal)
+  score_combined  alpha * z(score_psnr) + (1 - alpha) * z(logit score_detector), z over all test frames (no labels)
+Scores are computed per (video, frame) and joined to the labels by that key, never by position.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import torch
+
+from vgisgan.config import EvaluateConfig
+from vgisgan.data.cache import FrameCache
+from vgisgan.data.clips import to_tensor
+from vgisgan.errors import VgisganError
+from vgisgan.losses import psnr
+from vgisgan.metrics import combine, score_metrics
+from vgisgan.progress import Notes, Progress, no_notes, silent
+from vgisgan.stages.common import StageResult, run_hash, try_reuse
+from vgisgan.store import Artifact, Store
+
+# Published frame-level micro AUCs (per-video normalisation) of Future Frame Prediction, Liu et al. CVPR 2018.
+REFERENCES = {"ped1": {"FFP (published)": 83.1}, "ped2": {"FFP (published)": 95.4},
+              "avenue": {"FFP (published)": 85.1}, "shanghaitech": {"FFP (published)": 72.8}}
+
+
+def _frames_input(art: Artifact) -> str | None:
+    return next((i.ref for i in art.manifest.inputs if i.role == "frames"), None)
+
+
+def _pick(store: Store, kind: str, ref: str | None, frames_hash: str | None) -> Artifact | None:
+    """An explicit reference, else the newest artifact of `kind` made from the same frame cache (or None)."""
+    if ref is not None:
+        return store.resolve(ref, kind)
+    fits = [a for a in store.list(kind)
+            if frames_hash is None or any(i.role == "frames" and i.content_hash == frames_hash for i in a.manifest.inputs)]
+    return max(fits, key=lambda a: (a.manifest.created, a.manifest.version)) if fits else None
+
+
+def resolve_inputs(store: Store, gan_ref, detector_ref, frames_ref) -> tuple[Artifact, Artifact | None, Artifact | None]:
+    gan = store.resolve(gan_ref, "gan") if gan_ref else None
+    det = store.resolve(detector_ref, "detector") if detector_ref else None
+    made_from = _frames_input(gan) if gan else (_frames_input(det) if det else None)
+    frames = store.resolve(frames_ref or made_from, "frames")
+    gan = gan or _pick(store, "gan", None, frames.manifest.content_hash)
+    det = det or _pick(store, "detector", None, frames.manifest.content_hash)
+    if gan is None and det is None:
+        raise VgisganError(f"nothing to score {frames.ref} with: train a GAN (train-gan) or a detector first, "
+                           "or pass --gan/--detector")
+    return frames, gan, det
+
+
+def _check_shape(art: Artifact, size, channels, cache: FrameCache, frames: Artifact) -> None:
+    if tuple(size) != cache.size or channels != cache.channels:
+        raise VgisganError(f"{art.ref} works on {list(size)}x{channels} frames but {frames.ref} holds "
+                           f"{list(cache.size)}x{cache.channels}: pass a matching --frames")
+
+
+@torch.no_grad()
+def score_video(frames: np.ndarray, t: int, g_normal, t_gan: int, detector, t_det: int, batch: int,
+                device: torch.device) -> dict:
+    """Scores of frames t..L-1 of one video; frames (L, H, W, C) uint8."""
+    x = to_tensor(frames)  # (L, C, H, W)
+    positions = np.arange(t, len(frames))
+    out = {"frame": positions, "psnr": [], "score_detector": []}
+    for i in range(0, len(positions), batch):
+        pos = positions[i : i + batch]
+        target = x[pos].to(device)
+        if g_normal is not None:
+            past = torch.stack([x[p - t_gan : p].flatten(0, 1) for p in pos]).to(device)  # (B, T*C, H, W)
+            out["psnr"].append(psnr(g_normal(past).float(), target).cpu().numpy())
+        if detector is not None:
+            past = torch.stack([x[p - t_det : p].flatten(0, 1) for p in pos]).to(device)
+            out["score_detector"].append(torch.sigmoid(detector(past, target).float()).cpu().numpy())
+    return {k: (np.concatenate(v) if isinstance(v, list) and v else (None if isinstance(v, list) else v))
+            for k, v in out.items()}
+
+
+def build_table(cache: FrameCache, gan: Artifact | None, det: Artifact | None, cfg: EvaluateConfig,
+                device: torch.device, progress: Progress) -> dict:
+    g_normal = det_model = None
+    t_gan = t_det = 0
+    if gan is not None:
+        from vgisgan.gan import load_generators
+
+        m, g_normal, _ = load_generators(gan.path, gan.manifest.config, device)
+        t_gan = m.t_past
+    if det is not None:
+        from vgisgan.stages.train_detector import load_detector
+
+        det_model, t_det = load_detector(det.path, det.manifest.config, device), det.manifest.config["t_past"]
+    t = max(t_gan, t_det)
+    cols: dict[str, list] = {"video": [], "frame": [], "psnr": [], "score_detector": []}
+    for i, info in enumerate(cache.videos("test")):
+        if info.length <= t:
+            continue
+        s = score_video(np.asarray(cache.video("test", i)), t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device)
+        cols["video"].append(np.full(len(s["frame"]), info.name, dtype=object))
+        for k in ("frame", "psnr", "score_detector"):
+            if s[k] is not None:
+                cols[k].append(s[k])
+        progress("evaluate", i + 1, len(cache.videos("test")))
+    table = {k: (np.concatenate(v) if v else None) for k, v in cols.items()}
+    table["score_psnr"] = -table["psnr"] if table["psnr"] is not None else None
+    return table
+
+
+def join_labels(table: dict, cache: FrameCache) -> np.ndarray | None:
+    """Label of each scored row, looked up by (video, frame)."""
+    if not cache.has_labels:
+        return None
+    lookup = {}
+    for i, info in enumerate(cache.videos("test")):
+        for f, y in enumerate(cache.labels(i)):
+            lookup[(info.name, f)] = int(y)
+    return np.array([lookup[(v, int(f))] for v, f in zip(table["video"], table["frame"])], np.int64)
+
+
+def compute_metrics(table: dict, cfg: EvaluateConfig) -> dict:
+    if table["label"] is None:
+        return {}
+    return {s: score_metrics(table["label"], table[s], table["video"], table["frame"], cfg.smooth)
+            for s in available_scores(table)}
+
+
+def available_scores(table: dict) -> list[str]:
+    return [s for s in ("score_psnr", "score_detector", "score_combined") if table.get(s) is not None]
+
+
+def write_scores(table: dict, path) -> None:
+    cols = ["video", "frame", "label", "psnr", "score_psnr", "score_detector", "score_combined"]
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for i in range(len(table["video"])):
+            w.writerow(["" if table[c] is None else (f"{table[c][i]:.6g}" if isinstance(table[c][i], float | np.floating)
+                        else table[c][i]) for c in cols])
+
+
+def run(
+    cfg: EvaluateConfig,
+    store: Store,
+    gan_ref: str | None = None,
+    detector_ref: str | None = None,
+    frames_ref: str | None = None,
+    name: str | None = None,
+    device: torch.device = torch.device("cpu"),
+    force: bool = False,
+    progress: Progress = silent,
+    notes: Notes = no_notes,
+) -> StageResult:
+    frames, gan, det = resolve_inputs(store, gan_ref, detector_ref, frames_ref)
+    notes(f"frames: {frames.ref}, gan: {gan.ref if gan else 'none'}, detector: {det.ref if det else 'none'}")
+    cache = FrameCache(frames.path)
+    if gan is not None:
+        _check_shape(gan, gan.manifest.config["model"]["size"], gan.manifest.config["model"]["channels"], cache, frames)
+    if det is not None:
+        _check_shape(det, det.manifest.config["size"], det.manifest.config["channels"], cache, frames)
+    inputs = [store.input_ref("frames", frames)] + [store.input_ref(k, a) for k, a in (("gan", gan), ("detector", det)) if a]
+    config = cfg.model_dump(mode="json")
+    name = name or (det or gan).manifest.name  # type: ignore[union-attr]
+    key = run_hash("eval", config, inputs)
+    if reused := try_reuse(store, "eval", name, key, force, notes):
+        return reused
+
+    table = build_table(cache, gan, det, cfg, device, progress)
+    if table["score_psnr"] is not None and table["score_detector"] is not None:
+        table["score_combined"] = combine(table["score_psnr"], table["score_detector"], cfg.alpha)
+    else:
+        table["score_combined"] = None
+    table["label"] = join_labels(table, cache)
+    metrics = compute_metrics(table, cfg)
+    if table["label"] is None:
+        notes(f"{frames.ref} has no test labels: scores are written, but AUC and EER need labels")
+    dataset = frames.manifest.config.get("dataset", "")
+    summary = {"dataset": dataset, "frames_scored": int(len(table["video"])), "has_labels": table["label"] is not None,
+               "smooth": cfg.smooth, "alpha": cfg.alpha, "metrics": metrics, "references": REFERENCES.get(dataset, {})}
+    with store.draft("eval", name) as draft:
+        write_scores(table, draft.path / "scores.csv")
+        (draft.path / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        if cfg.plots:
+            from vgisgan.plots import write_plots
+
+            preview = _pseudo_preview(store, det)
+            write_plots(table, available_scores(table), draft.path / "plots", preview, f"{name}: {frames.ref}")
+        art = draft.publish(config, inputs, summary, key)
+    return StageResult(art, reused=False)
+
+
+def _pseudo_preview(store: Store, det: Artifact | None):
+    if det is None:
+        return None
+    ref = next((i.ref for i in det.manifest.inputs if i.role == "pseudo"), None)
+    try:
+        return store.resolve(ref, "pseudo").file("preview.png") if ref else None
+    except VgisganError:
+        return None

@@ -1,0 +1,120 @@
+"""Stage `generate`: training clips -> a `pseudo` artifact of pseudo-anomalies (and normal predictions).
+
+Payload: pseudo.npy (N, H, W, C) uint8, normal.npy (same, methods with a normal predictor), sources.csv
+(index, video, video_index, frame: the candidate's position, its past being frames [frame-T, frame)), and
+preview.png (rows: last past frame, real next frame, normal prediction if any, pseudo-anomaly).
+"""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import torch
+
+from vgisgan import methods
+from vgisgan.config import GenerateConfig
+from vgisgan.data.cache import FrameCache
+from vgisgan.data.clips import ClipSampler
+from vgisgan.errors import VgisganError
+from vgisgan.images import grid, save_png
+from vgisgan.progress import Notes, Progress, no_notes, silent
+from vgisgan.stages.common import StageResult, run_hash, try_reuse
+from vgisgan.store import Artifact, Store
+
+NEEDS_GAN = ("ffp-pseudo",)
+
+
+def input_frames(store: Store, frames_ref: str | None, made_by: Artifact | None) -> Artifact:
+    """--frames if given, else the frame cache `made_by` was trained on, else the latest frame cache."""
+    if frames_ref is None and made_by is not None:
+        ref = next((i.ref for i in made_by.manifest.inputs if i.role == "frames"), None)
+        if ref is not None:
+            return store.resolve(ref, "frames")
+    return store.resolve(frames_ref, "frames")
+
+
+def _stats(pseudo: np.ndarray, real: np.ndarray) -> dict:
+    diff = pseudo.astype(np.float32) - real.astype(np.float32)
+    mse = (diff / 255) ** 2
+    psnr = 10 * np.log10(1 / np.maximum(mse.reshape(len(mse), -1).mean(1), 1e-10))
+    return {"mean_abs_diff_to_real": round(float(np.abs(diff).mean()), 3), "psnr_to_real_db": round(float(psnr.mean()), 3)}
+
+
+def run(
+    cfg: GenerateConfig,
+    store: Store,
+    gan_ref: str | None = None,
+    frames_ref: str | None = None,
+    name: str | None = None,
+    device: torch.device = torch.device("cpu"),
+    force: bool = False,
+    progress: Progress = silent,
+    notes: Notes = no_notes,
+) -> StageResult:
+    gan = store.resolve(gan_ref, "gan") if cfg.method in NEEDS_GAN else None
+    frames = input_frames(store, frames_ref, gan)
+    notes(f"frames: {frames.ref}" + (f", gan: {gan.ref}" if gan else ""))
+    cache = FrameCache(frames.path)
+    if gan is not None:
+        t_gan = gan.manifest.config["model"]["t_past"]
+        if cfg.t_past not in (None, t_gan):
+            raise VgisganError(f"--t-past {cfg.t_past} differs from the T={t_gan} that {gan.ref} was trained with")
+        if tuple(gan.manifest.config["model"]["size"]) != cache.size:
+            raise VgisganError(f"{gan.ref} was trained on {gan.manifest.config['model']['size']} frames but "
+                               f"{frames.ref} holds {list(cache.size)}: pass the matching --frames")
+        cfg = cfg.model_copy(update={"t_past": t_gan})
+    elif cfg.t_past is None:
+        cfg = cfg.model_copy(update={"t_past": 4})
+    t = cfg.t_past
+    assert t is not None
+    clip_len = t + cfg.skip if cfg.method == "skip-frame" else t + 1
+    if len(cache.clip_starts("train", clip_len)) == 0:
+        raise VgisganError(f"{frames.ref}: no training video has the {clip_len} frames a {cfg.method} clip needs")
+    inputs = [store.input_ref("frames", frames)] + ([store.input_ref("gan", gan)] if gan else [])
+    config = cfg.model_dump(mode="json")
+    name = name or (gan.manifest.name if gan else f"{frames.manifest.name}-{cfg.method}")
+    key = run_hash("pseudo", config, inputs)
+    if reused := try_reuse(store, "pseudo", name, key, force, notes):
+        return reused
+
+    sampler = ClipSampler(cache, "train", clip_len, cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    if gan is not None:
+        from vgisgan.gan import load_generators
+
+        _, g_normal, g_pseudo = load_generators(gan.path, gan.manifest.config, device)
+    batches = []
+    for start in range(0, cfg.n, cfg.batch_size):
+        b = min(cfg.batch_size, cfg.n - start)
+        if cfg.method == "ffp-pseudo":
+            batches.append(methods.ffp_pseudo(sampler, g_normal, g_pseudo, device, b, t))
+        elif cfg.method == "skip-frame":
+            batches.append(methods.skip_frame(sampler, b, t))
+        else:
+            batches.append(methods.patch(sampler, b, t, cfg.patch_frac, rng))
+        progress("generate", start + b, cfg.n)
+    rows = np.concatenate([b.rows for b in batches])
+    pseudo = np.concatenate([b.pseudo for b in batches])
+    normal = np.concatenate([b.normal for b in batches]) if batches[0].normal is not None else None
+    real = methods.real_targets(cache, rows)
+
+    with store.draft("pseudo", name) as draft:
+        np.save(draft.path / "pseudo.npy", pseudo)
+        if normal is not None:
+            np.save(draft.path / "normal.npy", normal)
+        videos = cache.videos("train")
+        with open(draft.path / "sources.csv", "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["index", "video", "video_index", "frame"])
+            w.writerows([i, videos[v].name, v, fr] for i, (v, fr) in enumerate(rows.tolist()))
+        k = min(8, len(rows))
+        last = np.stack([cache.clip("train", int(v), int(fr) - 1, 1)[0] for v, fr in rows[:k]])
+        preview_rows = [last, real[:k]] + ([normal[:k]] if normal is not None else []) + [pseudo[:k]]
+        save_png(draft.path / "preview.png", grid(preview_rows))
+        summary = {"n": int(len(rows)), "method": cfg.method, "t_past": t, "has_normal": normal is not None,
+                   "pseudo_vs_real": _stats(pseudo, real)}
+        if normal is not None:
+            summary["normal_vs_real"] = _stats(normal, real)
+        art = draft.publish(config, inputs, summary, key)
+    return StageResult(art, reused=False)

@@ -1,0 +1,110 @@
+"""`vgisgan run`: prepare -> train-gan -> generate -> train-detector -> evaluate with one config.
+
+A preset gives every stage's settings; a TOML file can override any of them per stage ([prepare],
+[train_gan], [generate], [train_detector], [evaluate]). Each stage reuses an existing artifact made from the
+same config and inputs, so re-running after an interruption only redoes what is missing.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vgisgan.config import DetectorConfig, EvaluateConfig, GenerateConfig, PrepareConfig, TrainGanConfig
+from vgisgan.errors import VgisganError
+from vgisgan.progress import Notes, Progress, no_notes, silent
+from vgisgan.stages.common import StageResult
+from vgisgan.store import Store
+
+STAGES = ("prepare", "train_gan", "generate", "train_detector", "evaluate")
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    # Seconds on a CPU: for tests and smoke checks, not for results.
+    "tiny": {
+        "prepare": {"size": (32, 32), "synthetic": {"size": 32, "train_videos": 3, "test_videos": 2, "length": 40}},
+        "train_gan": {"iters": 8, "batch_size": 4, "width": 4, "d_width": 4, "log_every": 4, "sample_every": 8,
+                      "checkpoint_every": 8},
+        "generate": {"n": 48, "batch_size": 16},
+        "train_detector": {"epochs": 2, "width": 4, "batch_size": 16},
+        "evaluate": {"batch_size": 32},
+    },
+    # A laptop or a 2-core CPU: minutes on the synthetic set.
+    "cpu": {
+        "prepare": {"size": (64, 64)},
+        "train_gan": {"iters": 300, "batch_size": 8, "width": 16, "d_width": 16, "log_every": 25, "sample_every": 100,
+                      "checkpoint_every": 100},
+        "generate": {"n": 600, "batch_size": 64},
+        "train_detector": {"epochs": 4, "width": 12, "batch_size": 32},
+        "evaluate": {"batch_size": 64},
+    },
+    # The published Future Frame Prediction settings (256x256, width 64), for a GPU.
+    "paper": {
+        "prepare": {"size": (256, 256), "synthetic": {"size": 256}},
+        "train_gan": {"iters": 80000, "batch_size": 4, "width": 64, "d_width": 64, "log_every": 100,
+                      "sample_every": 2000, "checkpoint_every": 2000, "amp": True},
+        "generate": {"n": 5000, "batch_size": 64},
+        "train_detector": {"epochs": 20, "width": 32, "batch_size": 64},
+        "evaluate": {"batch_size": 64},
+    },
+}
+
+
+def merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in override.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def stage_settings(preset: str, overrides: dict[str, dict], dataset: str) -> dict[str, dict]:
+    if preset not in PRESETS:
+        raise VgisganError(f"--preset {preset!r} is not one of {', '.join(PRESETS)}")
+    unknown = set(overrides) - set(STAGES)
+    if unknown:
+        raise VgisganError(f"unknown config section(s) {', '.join(sorted(unknown))}: sections are {', '.join(STAGES)}")
+    settings = merge(PRESETS[preset], overrides)
+    if dataset == "synthetic":
+        settings["prepare"].pop("size", None)  # the synthetic generator's own size applies
+    return settings
+
+
+def run(
+    dataset: str,
+    store: Store,
+    preset: str = "cpu",
+    method: str = "ffp-pseudo",
+    source: str | None = None,
+    overrides: dict[str, dict] | None = None,
+    data_dirs: list[Path] | None = None,
+    device: torch.device = torch.device("cpu"),
+    force: bool = False,
+    progress: Progress = silent,
+    notes: Notes = no_notes,
+) -> dict[str, StageResult]:
+    from vgisgan.stages import evaluate, generate, prepare, train_detector, train_gan
+
+    s = stage_settings(preset, overrides or {}, dataset)
+    s["generate"] = {**s["generate"], "method": method}
+    try:  # validate every stage's settings before any heavy work
+        cfgs = (PrepareConfig.model_validate({**s["prepare"], "dataset": dataset, "source": source}),
+                TrainGanConfig.model_validate(s["train_gan"]), GenerateConfig.model_validate(s["generate"]),
+                DetectorConfig.model_validate(s["train_detector"]), EvaluateConfig.model_validate(s["evaluate"]))
+    except Exception as e:  # pydantic's ValidationError, reported as one line
+        raise VgisganError(f"invalid settings for preset {preset}: {e}".splitlines()[0]) from e
+    c_prep, c_gan, c_gen, c_det, c_eval = cfgs
+    out: dict[str, StageResult] = {}
+    out["prepare"] = prepare.run(c_prep, store, data_dirs=data_dirs, force=force, progress=progress, notes=notes)
+    frames = out["prepare"].artifact.ref
+    # The GAN is trained for every method: its normal branch gives the psnr score.
+    out["train_gan"] = train_gan.run(c_gan, store, frames_ref=frames, device=device, force=force,
+                                     progress=progress, notes=notes)
+    gan_ref = out["train_gan"].artifact.ref
+    out["generate"] = generate.run(c_gen, store, gan_ref=gan_ref, frames_ref=frames, device=device, force=force,
+                                   progress=progress, notes=notes)
+    out["train_detector"] = train_detector.run(c_det, store, pseudo_ref=out["generate"].artifact.ref, frames_ref=frames,
+                                               device=device, force=force, progress=progress, notes=notes)
+    out["evaluate"] = evaluate.run(c_eval, store, gan_ref=gan_ref, detector_ref=out["train_detector"].artifact.ref,
+                                   frames_ref=frames, device=device, force=force, progress=progress, notes=notes)
+    return out

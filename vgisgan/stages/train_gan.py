@@ -1,0 +1,206 @@
+"""Stage `train-gan`: a frame cache -> a `gan` artifact (both generators and both discriminators)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from pydantic import ValidationError
+from safetensors.torch import save_file
+
+from vgisgan.checkpoint import load_state, save_state
+from vgisgan.config import GanModelConfig, TrainGanConfig, describe_validation_error
+from vgisgan.data.cache import FrameCache
+from vgisgan.data.clips import ClipSampler, to_uint8
+from vgisgan.distributed import DistInfo, barrier, init_from_env, shutdown, wrap
+from vgisgan.errors import VgisganError
+from vgisgan.gan import GanNets, build_nets, build_optimizers, train_step
+from vgisgan.images import grid, save_png
+from vgisgan.models.flow import build_flow
+from vgisgan.progress import Notes, Progress, no_notes, silent
+from vgisgan.stages.common import StageResult, run_hash, try_reuse
+from vgisgan.store import Artifact, Store
+from vgisgan.training import CsvLog, StopRequest
+
+
+def check_clips(cache: FrameCache, t_past: int, where: str) -> None:
+    short = [v.name for v in cache.videos("train") if v.length < t_past + 1]
+    if short:
+        raise VgisganError(
+            f"{where}: training videos {', '.join(short[:5])} have fewer than T+1={t_past + 1} frames: "
+            "lower --t-past or re-run prepare without them"
+        )
+
+
+def model_config(cache: FrameCache, cfg: TrainGanConfig) -> GanModelConfig:
+    try:
+        return GanModelConfig(channels=cache.channels, size=cache.size, t_past=cfg.t_past, width=cfg.width,
+                              depth=cfg.depth, d_width=cfg.d_width)
+    except ValidationError as e:
+        raise VgisganError(describe_validation_error(e, None)) from e
+
+
+def _sample_grid(clip: torch.Tensor, frames: tuple, path: Path) -> None:
+    target, gen_n, gen_p = (to_uint8(f[:6]) for f in frames)
+    last = to_uint8(clip[:6, -2])
+    save_png(path, grid([last, target, gen_n, gen_p]))
+
+
+def _save_checkpoint(path: Path, nets: GanNets, opts: dict, sampler: ClipSampler, done: int) -> None:
+    state = {f"model.{k}": _raw(m).state_dict() for k, m in nets.trainable().items()}
+    state |= {f"optim.{k}": o.state_dict() for k, o in opts.items()}
+    state |= {"rng.torch": torch.get_rng_state(), "rng.sampler": sampler.generator.get_state(), "iter": done}
+    save_state(path, state)
+
+
+def _load_checkpoint(path: Path, nets: GanNets, opts: dict, sampler: ClipSampler) -> int:
+    state = load_state(path)
+    for k, m in nets.trainable().items():
+        _raw(m).load_state_dict(state[f"model.{k}"])
+    for k, o in opts.items():
+        o.load_state_dict(state[f"optim.{k}"])
+    torch.set_rng_state(state["rng.torch"])
+    sampler.generator.set_state(state["rng.sampler"])
+    return int(state["iter"])
+
+
+def _raw(m: torch.nn.Module) -> torch.nn.Module:
+    return getattr(m, "module", m)
+
+
+def _publish(store: Store, name: str, key: str, nets: GanNets, work: Path, config: dict, inputs: list,
+             summary: dict) -> Artifact:
+    with store.draft("gan", name) as draft:
+        for k, m in nets.trainable().items():
+            weights = {n: t.detach().cpu().contiguous() for n, t in _raw(m).state_dict().items()}
+            save_file(weights, str(draft.path / f"{k}.safetensors"))
+        shutil.copy(work / "log.csv", draft.path / "log.csv")
+        if (work / "samples").is_dir():
+            shutil.copytree(work / "samples", draft.path / "samples")
+        if (work / "tb").is_dir():
+            shutil.copytree(work / "tb", draft.path / "tb")
+        return draft.publish(config, inputs, summary, key)
+
+
+def _tensorboard(enabled: bool, work: Path, info: DistInfo):
+    if not enabled or not info.is_main:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError as e:
+        raise VgisganError("--tensorboard needs the tensorboard package: pip install tensorboard") from e
+    return SummaryWriter(str(work / "tb"))
+
+
+def run(
+    cfg: TrainGanConfig,
+    store: Store,
+    frames_ref: str | None = None,
+    name: str | None = None,
+    device: torch.device = torch.device("cpu"),
+    resume: bool = False,
+    force: bool = False,
+    tensorboard: bool = False,
+    progress: Progress = silent,
+    notes: Notes = no_notes,
+) -> StageResult | None:
+    """Train both branches; returns the published artifact (None on ranks other than 0 under torchrun)."""
+    frames = store.resolve(frames_ref, "frames")
+    notes(f"frames: {frames.ref}")
+    cache = FrameCache(frames.path)
+    check_clips(cache, cfg.t_past, frames.ref)
+    mcfg = model_config(cache, cfg)
+    flow = build_flow(cfg.flow, cfg.flow_weights)
+    name = name or frames.manifest.name
+    inputs = [store.input_ref("frames", frames)]
+    config = {"model": mcfg.model_dump(mode="json"), "train": cfg.model_dump(mode="json")}
+    key = run_hash("gan", config, inputs)
+    if reused := try_reuse(store, "gan", name, key, force, notes):
+        return reused
+
+    info = init_from_env(device)
+    try:
+        return _train(cfg, store, mcfg, cache, flow, name, key, config, inputs, info, resume, tensorboard,
+                      progress, notes)
+    finally:
+        shutdown(info)
+
+
+def _train(cfg, store, mcfg, cache, flow, name, key, config, inputs, info: DistInfo, resume, tensorboard,
+           progress, notes) -> StageResult | None:
+    device = info.device
+    torch.manual_seed(cfg.seed)  # same initial weights on every rank
+    nets = build_nets(mcfg, flow)
+    for k, m in nets.trainable().items():
+        m.to(device)
+        if cfg.channels_last and device.type == "cuda":
+            m.to(memory_format=torch.channels_last)
+    nets.flow.to(device)
+    opts = build_optimizers(nets, cfg)
+    sampler = ClipSampler(cache, "train", cfg.t_past + 1, cfg.seed + 1000 * info.rank, flip=cfg.flip)
+    work = store.work_dir("gan", name, key)
+    ckpt = work / "checkpoint.safetensors"
+    start = 0
+    if resume and ckpt.exists():
+        start = _load_checkpoint(ckpt, nets, opts, sampler)
+        notes(f"resuming from iteration {start} ({ckpt})")
+    elif resume:
+        notes("no checkpoint of this run to resume: starting from the beginning")
+    elif ckpt.exists() and info.is_main:
+        notes("an unfinished run with this config exists; starting over (pass --resume to continue it)")
+    for k in ("g_normal", "g_pseudo", "d_normal", "d_pseudo"):
+        setattr(nets, k, wrap(getattr(nets, k), info))
+    if start == 0 and info.is_main:
+        shutil.rmtree(work / "samples", ignore_errors=True)
+        shutil.rmtree(work / "tb", ignore_errors=True)
+    log = CsvLog(work / "log.csv", start) if info.is_main else None
+    tb = _tensorboard(tensorboard, work, info)
+    amp = cfg.amp and device.type == "cuda"
+    t0, stats = time.perf_counter(), {}
+    with StopRequest() as stop:
+        for it in range(start, cfg.iters):
+            clip = sampler.sample(cfg.batch_size).to(device, non_blocking=True)  # (B, T+1, C, H, W)
+            stats, frames = train_step(nets, opts, cfg, clip, amp)
+            done = it + 1
+            try:
+                if stop.requested:
+                    raise KeyboardInterrupt
+                if info.is_main and (done % cfg.log_every == 0 or done == cfg.iters):
+                    rate = (done - start) / (time.perf_counter() - t0)
+                    log.append({"iter": done, **stats, "it_per_s": rate})
+                    if tb is not None:
+                        for k, v in stats.items():
+                            tb.add_scalar(k, v, done)
+                    progress("train-gan", done, cfg.iters, psnr_n=stats["psnr_n"], psnr_p=stats["psnr_p"],
+                             depart=stats["departure_p"])
+                if info.is_main and (done % cfg.sample_every == 0 or done == cfg.iters):
+                    _sample_grid(clip, frames, work / "samples" / f"iter_{done:07d}.png")
+                if info.is_main and done % cfg.checkpoint_every == 0:
+                    _save_checkpoint(ckpt, nets, opts, sampler, done)
+            except KeyboardInterrupt:
+                if info.is_main:
+                    _save_checkpoint(ckpt, nets, opts, sampler, done)
+                    notes(f"stopped at iteration {done}; checkpoint saved, continue with --resume")
+                raise
+    if tb is not None:
+        tb.close()
+    barrier(info)
+    if not info.is_main:
+        return None
+    _save_checkpoint(ckpt, nets, opts, sampler, cfg.iters)
+    elapsed = time.perf_counter() - t0
+    summary = {
+        "iters": cfg.iters,
+        "resumed_from": start,
+        "device": str(device),
+        "world_size": info.world,
+        "seconds": round(elapsed, 1),
+        "iters_per_s": round((cfg.iters - start) / max(elapsed, 1e-9), 3),
+        "final": {k: round(float(v), 4) for k, v in stats.items()},
+        "parameters": {k: int(sum(p.numel() for p in m.parameters())) for k, m in nets.trainable().items()},
+    }
+    art = _publish(store, name, key, nets, work, config, inputs, summary)
+    return StageResult(art, reused=False)
