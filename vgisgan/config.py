@@ -26,7 +26,7 @@ class StageConfig(BaseModel):
         info = cls.model_fields[field]
         default = info.default
         shown = "per dataset" if default is None else (str(default).lower() if isinstance(default, bool) else default)
-        return f"{info.description} [default: {shown}]"
+        return f"{info.description} (default: {shown})"
 
     @classmethod
     def build(cls, toml_file: Path | None = None, **options: Any) -> "StageConfig":

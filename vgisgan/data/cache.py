@@ -42,7 +42,7 @@ class CacheWriter:
         self.any_labels = False
         self._raw = {s: open(folder / f"{s}.u8", "wb") for s in SPLITS} if storage == "raw" else {}
         self._zip = (
-            {s: zipfile.ZipFile(folder / f"{s}.npz", "w", zipfile.ZIP_DEFLATED) for s in SPLITS}
+            {s: zipfile.ZipFile(folder / f"{s}.npz", "w", zipfile.ZIP_DEFLATED, compresslevel=1) for s in SPLITS}
             if storage == "compressed"
             else {}
         )

@@ -1,0 +1,45 @@
+"""Shared fixtures: small synthetic data made by the test suite itself, and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from vgisgan.cli.app import app
+from vgisgan.config import SyntheticConfig
+from vgisgan.data.synthetic import make_dataset
+
+PED2 = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "ped2"
+TINY = dict(size=32, train_videos=3, test_videos=2, length=24)
+
+
+def invoke(*args: str):
+    """Run the CLI in-process; returns the result (exit_code, output with stdout and stderr)."""
+    # A wide terminal keeps Rich from wrapping help and error lines in the captured output.
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False, env={"COLUMNS": "250"})
+
+
+@pytest.fixture(scope="session")
+def tiny_videos():
+    return make_dataset(SyntheticConfig(**TINY))
+
+
+@pytest.fixture(scope="session")
+def frames_store(tmp_path_factory) -> Path:
+    """A store holding frames/synthetic@v1 (32x32 gray, 3 train / 2 test videos of 24 frames)."""
+    store = tmp_path_factory.mktemp("frames_store")
+    r = invoke("prepare", "synthetic", "--synth-size", 32, "--train-videos", 3, "--test-videos", 2, "--length", 24,
+               "--store", store)
+    assert r.exit_code == 0, r.output
+    return store
+
+
+@pytest.fixture
+def store_copy(frames_store, tmp_path) -> Path:
+    """A private copy of the frames store that a test may add to."""
+    dst = tmp_path / "store"
+    shutil.copytree(frames_store, dst)
+    return dst

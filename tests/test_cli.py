@@ -1,0 +1,72 @@
+import pytest
+
+from conftest import invoke
+from vgisgan import __version__
+
+COMMANDS = ["prepare", "synth", "train-gan", "generate", "train-detector", "evaluate", "run", "artifacts"]
+
+
+def test_version():
+    r = invoke("--version")
+    assert r.exit_code == 0 and __version__ in r.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    r = invoke(command, "--help")
+    assert r.exit_code == 0
+    assert "--store" in r.output or command in ("artifacts", "synth")
+
+
+def test_help_explains_options():
+    r = invoke("train-gan", "--help")
+    assert "Training iterations" in r.output and "(default: 2000)" in r.output
+
+
+def test_bad_option_value_is_exit_2_with_one_line(tmp_path):
+    r = invoke("train-gan", "--iters", "0", "--store", tmp_path)
+    assert r.exit_code == 2
+    assert "iters" in r.output and "Traceback" not in r.output
+
+
+def test_unknown_dataset_is_exit_2(tmp_path):
+    r = invoke("prepare", "mnist", "--store", tmp_path)
+    assert r.exit_code == 2 and "dataset" in r.output
+
+
+def test_missing_dataset_says_where_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VGISGAN_DATA", raising=False)
+    r = invoke("prepare", "avenue", "--store", tmp_path / "st")
+    assert r.exit_code == 2
+    assert "no avenue dataset found" in r.output and "cuhk.edu.hk" in r.output
+    assert not (tmp_path / "st" / "frames").exists()
+
+
+def test_config_file_and_options(tmp_path, frames_store):
+    cfg = tmp_path / "gan.toml"
+    cfg.write_text("iters = 0\n")
+    r = invoke("train-gan", "--config", cfg, "--store", frames_store)
+    assert r.exit_code == 2 and str(cfg) in r.output
+    cfg.write_text("not toml [")
+    r = invoke("train-gan", "--config", cfg, "--store", frames_store)
+    assert r.exit_code == 2 and "not valid TOML" in r.output
+
+
+def test_stage_without_inputs_says_what_to_run(tmp_path):
+    r = invoke("train-gan", "--store", tmp_path)
+    assert r.exit_code == 2 and "no frames artifact" in r.output
+
+
+def test_wrong_kind_reference(frames_store):
+    r = invoke("train-gan", "--frames", "gan/synthetic", "--store", frames_store)
+    assert r.exit_code == 2 and "frames artifact is needed" in r.output
+
+
+def test_device_cuda_without_gpu_is_a_clear_error(frames_store):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    r = invoke("train-gan", "--device", "cuda", "--iters", 1, "--store", frames_store)
+    assert r.exit_code == 2 and "CUDA is not available" in r.output

@@ -1,0 +1,183 @@
+"""train-gan: the artifact, the gradients the thesis lost, optimizer ownership, resume, DDP."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.numpy import load_file as load_numpy
+
+from conftest import invoke
+from vgisgan import losses
+from vgisgan.config import GanModelConfig, TrainGanConfig
+from vgisgan.gan import build_nets, build_optimizers, generator_step, split_clip, train_step
+from vgisgan.models.flow import HornSchunck
+from vgisgan.stages import train_gan
+from vgisgan.store import Store
+
+SMALL = ["--width", 4, "--d-width", 4, "--batch-size", 2]
+
+
+def _nets(seed=0):
+    torch.manual_seed(seed)
+    m = GanModelConfig(channels=1, size=(32, 32), t_past=4, width=4, d_width=4)
+    cfg = TrainGanConfig(width=4, d_width=4)
+    nets = build_nets(m, HornSchunck())
+    return nets, build_optimizers(nets, cfg), cfg
+
+
+def _moving_clip(b=2):
+    """A bright square moving 1 px per frame to the right: (B, 5, 1, 32, 32) in [-1, 1]."""
+    clip = -torch.ones(b, 5, 1, 32, 32)
+    for t in range(5):
+        clip[:, t, :, 10:18, 8 + t : 16 + t] = 1.0
+    return torch.nn.functional.avg_pool2d(clip.flatten(0, 1), 3, 1, 1).view(b, 5, 1, 32, 32)
+
+
+def test_publishes_artifact_loadable_with_safetensors_alone(store_copy):
+    r = invoke("train-gan", "--iters", 2, "--log-every", 1, *SMALL, "--store", store_copy)
+    assert r.exit_code == 0, r.output
+    art = Store(store_copy).resolve("gan/synthetic", "gan")
+    for name in ("g_normal", "g_pseudo", "d_normal", "d_pseudo"):
+        weights = load_numpy(str(art.path / f"{name}.safetensors"))
+        assert weights and all(v.size for v in weights.values())
+    assert art.manifest.config["model"]["width"] == 4
+    assert art.manifest.inputs[0].ref == "frames/synthetic@v1"
+    assert (art.path / "log.csv").read_text().startswith("iter,")
+    assert list((art.path / "samples").glob("*.png"))
+    assert not (art.path / "checkpoint.safetensors").exists()  # optimizer state is kept apart
+
+
+def test_motion_term_sends_gradient_to_both_generators():
+    """The thesis computed flows on detached frames: this gradient was zero there."""
+    nets, _, cfg = _nets()
+    past, last, target = split_clip(_moving_clip())
+    for g, loss_fn in ((nets.g_normal, lambda f, r: losses.motion_loss(f, r)),
+                       (nets.g_pseudo, lambda f, r: losses.departure_loss(f, r, margin=1e3))):
+        g.zero_grad()
+        gen = g(past)
+        loss = loss_fn(nets.flow(last, gen), nets.flow(last, target).detach())
+        loss.backward()
+        grad = sum(p.grad.abs().sum() for p in g.parameters() if p.grad is not None)
+        assert grad > 0
+
+
+def test_flow_recovers_a_known_shift():
+    clip = _moving_clip(1)
+    flow = HornSchunck()(clip[:, 2], clip[:, 3])  # square moved +1 px in x
+    moving = flow[0, 0, 10:18, 10:18]
+    assert 0.5 < moving.mean().item() < 1.5
+    assert flow[0, 1, 10:18, 10:18].abs().mean() < 0.3
+
+
+def test_every_optimizer_steps_its_own_parameters_only():
+    nets, opts, cfg = _nets()
+    before = {k: [p.detach().clone() for p in m.parameters()] for k, m in nets.trainable().items()}
+    stats, _ = train_step(nets, opts, cfg, _moving_clip())
+    for k, m in nets.trainable().items():
+        changed = any(not torch.equal(a, p) for a, p in zip(before[k], m.parameters()))
+        assert changed, f"{k} did not change"
+    assert {"d_loss_n", "d_loss_p", "psnr_n", "psnr_p", "departure_p"} <= set(stats)
+
+
+def test_generator_step_leaves_no_gradient_in_discriminators():
+    nets, opts, cfg = _nets()
+    generator_step(nets, opts, cfg, _moving_clip(), amp=False)
+    for d in (nets.d_normal, nets.d_pseudo):
+        assert all(p.grad is None for p in d.parameters())
+        assert all(p.requires_grad for p in d.parameters())
+
+
+def test_departure_reward_is_bounded():
+    a, b = torch.zeros(2, 2, 4, 4), torch.full((2, 2, 4, 4), 100.0)
+    assert losses.departure_loss(a, b, margin=1.0).item() == 0.0
+    assert losses.departure_loss(a, a, margin=1.0).item() == 1.0
+
+
+def test_normal_branch_loss_falls_on_a_fixed_batch():
+    torch.manual_seed(0)
+    m = GanModelConfig(channels=1, size=(32, 32), t_past=4, width=8, d_width=4)
+    cfg = TrainGanConfig(width=8, d_width=4, lr_g=2e-3)
+    nets = build_nets(m, HornSchunck())
+    opts = build_optimizers(nets, cfg)
+    clip = _moving_clip()
+    first = [train_step(nets, opts, cfg, clip)[0]["g_loss_n"] for _ in range(3)]
+    for _ in range(30):
+        stats, _ = train_step(nets, opts, cfg, clip)
+    assert stats["g_loss_n"] < 0.5 * min(first)
+
+
+def _final_weights(art):
+    return {k: v for name in ("g_normal", "g_pseudo", "d_normal", "d_pseudo")
+            for k, v in load_numpy(str(art.path / f"{name}.safetensors")).items()}
+
+
+def test_interrupted_and_resumed_run_equals_uninterrupted(frames_store, tmp_path):
+    import shutil
+
+    cfg = TrainGanConfig(iters=6, batch_size=2, width=4, d_width=4, log_every=1, checkpoint_every=2, sample_every=100)
+    a_store, b_store = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(frames_store, a_store)
+    shutil.copytree(frames_store, b_store)
+    whole = train_gan.run(cfg, Store(a_store)).artifact
+
+    def stop_at_3(task, done, total, **fields):
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_gan.run(cfg, Store(b_store), progress=stop_at_3)
+    assert Store(b_store).list("gan") == []  # nothing published by the interrupted run
+    resumed = train_gan.run(cfg, Store(b_store), resume=True).artifact
+    assert resumed.manifest.summary["resumed_from"] == 3
+    wa, wb = _final_weights(whole), _final_weights(resumed)
+    assert wa.keys() == wb.keys()
+    assert all((wa[k] == wb[k]).all() for k in wa)
+    log = (resumed.path / "log.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in log[1:]] == ["1", "2", "3", "4", "5", "6"]
+
+
+def test_bad_config_fails_before_training(store_copy):
+    r = invoke("train-gan", "--depth", 6, "--store", store_copy)
+    assert r.exit_code == 2 and "divisible by 64" in r.output
+    assert not (store_copy / ".work").exists()
+
+
+def test_clips_shorter_than_t_plus_one(tmp_path):
+    assert invoke("prepare", "synthetic", "--synth-size", 32, "--train-videos", 2, "--test-videos", 1,
+                  "--length", 8, "--store", tmp_path).exit_code == 0
+    r = invoke("train-gan", "--t-past", 8, "--store", tmp_path)
+    assert r.exit_code == 2 and "fewer than T+1=9 frames" in r.output
+
+
+def test_torchscript_flow_file(store_copy, tmp_path):
+    class Shift(torch.nn.Module):
+        def forward(self, prev: torch.Tensor, nxt: torch.Tensor) -> torch.Tensor:
+            d = (nxt - prev).mean(dim=1, keepdim=True)
+            return torch.cat([d, -d], dim=1)
+
+    path = tmp_path / "flow.pt"
+    torch.jit.script(Shift()).save(str(path))
+    r = invoke("train-gan", "--iters", 1, *SMALL, "--flow", "torchscript", "--flow-weights", path, "--store", store_copy)
+    assert r.exit_code == 0, r.output
+    r = invoke("train-gan", "--iters", 1, "--flow", "torchscript", "--flow-weights", tmp_path / "nope.pt",
+               "--store", store_copy)
+    assert r.exit_code == 2 and "nope.pt does not exist" in r.output
+    (tmp_path / "bad.pt").write_bytes(b"garbage")
+    r = invoke("train-gan", "--iters", 1, "--flow", "torchscript", "--flow-weights", tmp_path / "bad.pt",
+               "--store", store_copy)
+    assert r.exit_code == 2 and "not a TorchScript flow model" in r.output
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_gloo(store_copy):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29517",
+           "-m", "vgisgan", "train-gan", "--iters", 2, "--log-every", 1, *SMALL, "--store", store_copy]
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env, timeout=240,
+                       cwd=Path(__file__).parents[1])
+    assert r.returncode == 0, r.stderr[-3000:]
+    arts = Store(store_copy).list("gan")
+    assert len(arts) == 1 and arts[0].manifest.summary["world_size"] == 2

@@ -1,0 +1,65 @@
+"""Metric functions against values worked out by hand, and the (video, frame) join."""
+
+import numpy as np
+import pytest
+
+from vgisgan.metrics import auc, combine, eer, macro_auc, minmax_per_video, score_metrics, smooth_per_video
+
+LABELS = np.array([0, 1, 0, 1])
+SCORES = np.array([0.1, 0.2, 0.3, 0.4])
+
+
+def test_auc_by_hand():
+    # Positives 0.2, 0.4 against negatives 0.1, 0.3: 0.2>0.1, 0.2<0.3, 0.4>0.1, 0.4>0.3 -> 3 of 4 pairs.
+    assert auc(LABELS, SCORES) == pytest.approx(0.75)
+    assert np.isnan(auc(np.zeros(3), np.arange(3)))
+
+
+def test_eer_by_hand():
+    # Threshold in (0.2, 0.3]: one of two negatives flagged (FPR 0.5), one of two positives missed (FNR 0.5).
+    assert eer(LABELS, SCORES) == pytest.approx(0.5)
+    assert eer(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.4])) == pytest.approx(0.0)
+    assert eer(np.array([0, 0, 1, 1]), np.array([0.4, 0.3, 0.2, 0.1])) == pytest.approx(1.0)
+
+
+def test_macro_auc_skips_one_class_videos():
+    labels = np.array([0, 1, 0, 1, 0, 0, 0, 0, 1])
+    scores = np.array([0.1, 0.2, 0.3, 0.4, 5, 6, 7, 0.9, 0.1])
+    videos = np.array(["a"] * 4 + ["b"] * 3 + ["c"] * 2)
+    value, used = macro_auc(labels, scores, videos)
+    assert used == 2  # video b is all normal: it has no AUC
+    assert value == pytest.approx((0.75 + 0.0) / 2)
+
+
+def test_minmax_per_video_and_constant_video():
+    videos = np.array(["a", "a", "a", "b", "b"])
+    out = minmax_per_video(np.array([2.0, 4.0, 3.0, 7.0, 7.0]), videos)
+    assert out.tolist() == [0.0, 1.0, 0.5, 0.0, 0.0]
+
+
+def test_per_video_normalisation_changes_micro_auc_as_expected():
+    # Video b's scores are all higher, so pooled raw scores rank its normal frame above a's abnormal one.
+    labels = np.array([0, 1, 0, 1])
+    scores = np.array([1.0, 2.0, 10.0, 11.0])
+    videos = np.array(["a", "a", "b", "b"])
+    m = score_metrics(labels, scores, videos, np.array([0, 1, 0, 1]))
+    assert m["per-video"]["micro_auc"] == pytest.approx(1.0)
+    assert m["none"]["micro_auc"] == pytest.approx(0.75)
+
+
+def test_smoothing_stays_inside_videos_and_follows_frame_order():
+    videos = np.array(["a", "a", "a", "b", "b", "b"])
+    frames = np.array([2, 0, 1, 0, 1, 2])
+    scores = np.array([3.0, 0.0, 0.0, 100.0, 100.0, 100.0])
+    out = smooth_per_video(scores, videos, frames, sigma=1.0)
+    assert np.allclose(out[3:], 100.0)  # b is constant: unchanged, and nothing leaks in from a
+    assert out[0] < 3.0 and out[2] > 0.0  # the spike at frame 2 of a spreads to frame 1
+    assert np.array_equal(smooth_per_video(scores, videos, frames, 0.0), scores)
+
+
+def test_combined_score_adds_two_anomaly_scores_under_one_sign():
+    psnr_anomaly = np.array([0.0, 1.0, 0.0, 1.0])
+    p_abnormal = np.array([0.1, 0.9, 0.1, 0.9])
+    c = combine(psnr_anomaly, p_abnormal, alpha=0.5)
+    assert auc(LABELS, c) == 1.0
+    assert np.allclose(combine(psnr_anomaly, p_abnormal, alpha=1.0), (psnr_anomaly - 0.5) / 0.5)

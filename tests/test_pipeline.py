@@ -1,0 +1,162 @@
+"""generate, train-detector, evaluate and run through the CLI; the evaluate path with oracle scores."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import invoke
+from vgisgan.config import EvaluateConfig, GanModelConfig
+from vgisgan.data.cache import CacheWriter, FrameCache, VideoInfo
+from vgisgan.stages import evaluate
+from vgisgan.store import Store
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    store = tmp_path_factory.mktemp("run")
+    r = invoke("run", "synthetic", "--preset", "tiny", "--store", store)
+    assert r.exit_code == 0, r.output
+    return store, r.output
+
+
+def test_run_tiny_publishes_every_stage(tiny_run):
+    store, output = tiny_run
+    for kind in ("frames", "gan", "pseudo", "detector", "eval"):
+        assert f"{kind}/synthetic@v1" in output
+    assert "micro AUC" in output
+
+
+def test_run_again_reuses_everything(tiny_run):
+    store, _ = tiny_run
+    r = invoke("run", "synthetic", "--preset", "tiny", "--store", store)
+    assert r.exit_code == 0 and r.output.count("reused") >= 5
+
+
+def test_evaluate_plots_write_what_they_promise(tiny_run):
+    store, _ = tiny_run
+    r = invoke("evaluate", "--plots", "--smooth", 2, "--store", store)
+    assert r.exit_code == 0, r.output
+    art = Store(store).resolve("eval/synthetic", "eval")
+    plots = art.path / "plots"
+    names = {p.name for p in plots.iterdir()}
+    assert {"index.html", "roc.png", "histograms.png", "pseudo_samples.png", "video_01.png", "video_02.png"} <= names
+    html = (plots / "index.html").read_text()
+    assert all(f'src="{n}"' in html for n in names if n.endswith(".png"))
+    with open(art.path / "scores.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["video", "frame", "label", "psnr", "score_psnr", "score_detector", "score_combined"]
+    assert int(rows[0]["frame"]) == 4  # the first frame with T=4 past frames
+    metrics = json.loads((art.path / "metrics.json").read_text())
+    assert set(metrics) == {"score_psnr", "score_detector", "score_combined"}
+    assert set(metrics["score_psnr"]) == {"per-video", "none"}
+    assert art.manifest.summary["smooth"] == 2.0
+
+
+def test_generate_and_detector_through_the_cli(tiny_run, tmp_path):
+    store, _ = tiny_run
+    r = invoke("generate", "--n", 20, "--store", store, "--seed", 3)
+    assert r.exit_code == 0 and "20 ffp-pseudo" in r.output
+    pseudo = Store(store).resolve("pseudo/synthetic", "pseudo")
+    assert np.load(pseudo.path / "pseudo.npy").shape == (20, 32, 32, 1)
+    assert (pseudo.path / "preview.png").exists()
+    r = invoke("train-detector", "--pseudo", pseudo.ref, "--epochs", 1, "--width", 4, "--store", store)
+    assert r.exit_code == 0 and "validation AUC" in r.output
+
+
+def test_detector_rejects_wrong_kind(tiny_run):
+    store, _ = tiny_run
+    r = invoke("train-detector", "--pseudo", "gan/synthetic", "--store", store)
+    assert r.exit_code == 2 and "pseudo artifact is needed" in r.output
+
+
+# ----- the evaluate path with oracle models
+
+def _oracle_store(tmp_path):
+    """Test videos of different lengths whose abnormal frames are bright; normal frames are dark.
+
+    Every test video has abnormal frames: with per-video min-max normalisation an all-normal video's scores
+    are stretched to [0, 1] too, so even a perfect score would not reach AUC 1.0 there (see test_metrics).
+    """
+    store = Store(tmp_path)
+    rng = np.random.default_rng(0)
+    with store.draft("frames", "oracle") as d:
+        w = CacheWriter(d.path, (16, 16), 1, "raw")
+        w.add("train", VideoInfo("t1", 0, 0, 25.0, (16, 16), "x"), np.full((8, 16, 16, 1), 30, np.uint8), None)
+        for name, length, abnormal in (("v1", 12, range(6, 9)), ("v2", 20, range(10, 18)), ("v3", 9, range(5, 7))):
+            labels = np.zeros(length, np.uint8)
+            labels[list(abnormal)] = 1
+            frames = np.where(labels[:, None, None, None] > 0, 220, 30) + rng.integers(0, 5, (length, 16, 16, 1))
+            w.add("test", VideoInfo(name, 0, 0, 25.0, (16, 16), "x"), frames.astype(np.uint8), labels)
+        w.close()
+        frames = d.publish({"dataset": "oracle"}, [], {}, "f")
+    model = {"channels": 1, "size": [16, 16], "t_past": 4, "width": 4, "depth": 1, "d_width": 4}
+    for kind, config in (("gan", {"model": model}), ("detector", {**model, "t_past": 4})):
+        with store.draft(kind, "oracle") as d:
+            (d.path / "unused").write_text("weights are replaced by oracles in these tests")
+            d.publish(config, [store.input_ref("frames", frames)], {}, kind)
+    return store
+
+
+class ConstantFrame(torch.nn.Module):
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+    def forward(self, past):
+        return torch.full_like(past[:, :1], self.value)
+
+
+class BrightnessDetector(torch.nn.Module):
+    def __init__(self, sign):
+        super().__init__()
+        self.sign = sign
+
+    def forward(self, past, candidate):
+        return self.sign * 10 * candidate.mean(dim=(1, 2, 3))
+
+
+@pytest.mark.parametrize("sign, expected", [(1, 1.0), (-1, 0.0)])
+def test_oracle_scores_give_auc_one_and_their_inverse_zero(tmp_path, monkeypatch, sign, expected):
+    store = _oracle_store(tmp_path)
+    # Predicting black makes bright (abnormal) frames badly predicted; predicting white, the reverse.
+    g = ConstantFrame(-1.0 if sign > 0 else 1.0)
+    model = GanModelConfig(channels=1, size=(16, 16), t_past=4, width=4, depth=1, d_width=4)
+    monkeypatch.setattr("vgisgan.gan.load_generators", lambda *a: (model, g, g))
+    monkeypatch.setattr("vgisgan.stages.train_detector.load_detector", lambda *a: BrightnessDetector(sign))
+    art = evaluate.run(EvaluateConfig(), store).artifact
+    m = art.manifest.summary["metrics"]
+    for score in ("score_psnr", "score_detector", "score_combined"):
+        for protocol in ("per-video", "none"):
+            assert m[score][protocol]["micro_auc"] == pytest.approx(expected), (score, protocol)
+    assert m["score_detector"]["per-video"]["n_videos_used"] == 3
+
+
+def test_labels_are_joined_by_video_and_frame_not_position(tmp_path):
+    store = _oracle_store(tmp_path)
+    cache = FrameCache(store.resolve("frames/oracle", "frames").path)
+    keys = [(v.name, f) for i, v in enumerate(cache.videos("test")) for f in range(4, v.length)]
+    order = np.random.default_rng(1).permutation(len(keys))
+    table = {"video": np.array([keys[i][0] for i in order], dtype=object),
+             "frame": np.array([keys[i][1] for i in order])}
+    labels = evaluate.join_labels(table, cache)
+    expected = {("v1", f): int(6 <= f <= 8) for f in range(12)} | {("v2", f): int(10 <= f <= 17) for f in range(20)}
+    expected |= {("v3", f): int(5 <= f <= 6) for f in range(9)}
+    assert labels.tolist() == [expected[(v, int(f))] for v, f in zip(table["video"], table["frame"])]
+
+
+def test_unlabelled_test_split_still_gets_scores_and_plots(tmp_path, tiny_videos):
+    from vgisgan.data.layout_writer import write_layout
+
+    src = write_layout("folder", tmp_path / "ds", *tiny_videos)
+    (src / "labels.csv").unlink()
+    store = tmp_path / "st"
+    r = invoke("run", "folder", "--source", src, "--preset", "tiny", "--store", store)
+    assert r.exit_code == 0, r.output
+    r = invoke("evaluate", "--plots", "--store", store)
+    assert r.exit_code == 0 and "AUC and EER need labels" in r.output
+    art = Store(store).resolve(None, "eval")
+    assert (art.path / "plots" / "index.html").read_text().count("need labels") == 1
+    assert (art.path / "scores.csv").read_text().splitlines()[1].split(",")[2] == ""
