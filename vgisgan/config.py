@@ -118,6 +118,8 @@ class GanModelConfig(StageConfig):
     width: int = Field(32, ge=4, le=256, description="Base channel width of the U-Net (the paper: 64).")
     depth: int = Field(3, ge=1, le=6, description="Down/up levels of the U-Net (the paper: 3).")
     d_width: int = Field(32, ge=4, le=256, description="Base channel width of the discriminators.")
+    pseudo_output: Literal["warp", "frame"] = Field("warp", description="What the pseudo branch outputs.")
+    max_shift: float = Field(0.08, gt=0, le=0.5, description="Largest warp displacement, as a fraction of the width.")
 
     @model_validator(mode="after")
     def _size_fits(self) -> "GanModelConfig":
@@ -137,6 +139,11 @@ class TrainGanConfig(StageConfig):
     width: int = Field(32, ge=4, le=256, description="U-Net base width (the paper: 64).")
     depth: int = Field(3, ge=1, le=6, description="U-Net down/up levels (the paper: 3).")
     d_width: int = Field(32, ge=4, le=256, description="Discriminator base width.")
+    pseudo_output: Literal["warp", "frame"] = Field(
+        "warp", description="Pseudo branch output. warp: a displacement field that moves the last real frame's pixels "
+        "(real texture, wrong motion); frame: a whole generated frame, as in the thesis."
+    )
+    max_shift: float = Field(0.08, gt=0, le=0.5, description="warp: largest displacement, as a fraction of the width.")
     lr_g: float = Field(2e-4, gt=0, le=1, description="Generator learning rate.")
     lr_d: float = Field(2e-5, gt=0, le=1, description="Discriminator learning rate.")
     w_intensity: float = Field(1.0, ge=0, description="Weight of the intensity (L2) loss.")
@@ -145,7 +152,10 @@ class TrainGanConfig(StageConfig):
     w_adv: float = Field(0.05, ge=0, description="Weight of the adversarial loss.")
     w_departure: float = Field(0.6, ge=0, description="Weight of the pseudo branch's motion-departure reward.")
     departure_margin: float = Field(
-        1.0, gt=0, description="Flow difference (pixels) beyond which the pseudo branch gets no more reward."
+        2.0, gt=0, description="Flow difference (pixels) beyond which the pseudo branch gets no more reward."
+    )
+    departure_top: float = Field(
+        0.05, gt=0, le=1, description="Share of pixels (those departing most) over which the departure is measured."
     )
     w_pseudo_intensity: float = Field(
         0.1, ge=0, description="Weak L2 pull of pseudo-anomalies towards the target, keeping them in the scene."

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from vgisgan import losses
@@ -36,10 +37,45 @@ def build_generator(m: GanModelConfig) -> UNet:
     return UNet(m.t_past * m.channels, m.channels, m.width, m.depth)
 
 
+class WarpGenerator(nn.Module):
+    """Pseudo branch that moves pixels instead of painting them: from the past frames a U-Net predicts a
+    displacement field, and the real next frame is resampled along it. Where the field is zero the output is
+    the real frame, noise and all; where it is not, real texture sits where the motion says it should not.
+    So the detector cannot tell pseudo-anomalies by a generated look (blur, frozen sensor noise): only by
+    their motion."""
+
+    def __init__(self, m: GanModelConfig):
+        super().__init__()
+        self.max_shift = m.max_shift
+        self.net = UNet(m.t_past * m.channels, 2, m.width, m.depth)
+        # Start from the identity warp (the real next frame): any wrong motion is then learned, never noise.
+        nn.init.zeros_(self.net.out.weight)
+        nn.init.zeros_(self.net.out.bias)
+
+    def forward(self, past: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
+        """past (B, T*C, H, W), frame (B, C, H, W) -> frame resampled along a predicted displacement."""
+        b, _, h, w = frame.shape
+        ys, xs = torch.meshgrid(torch.linspace(-1, 1, h, device=frame.device, dtype=frame.dtype),
+                                torch.linspace(-1, 1, w, device=frame.device, dtype=frame.dtype), indexing="ij")
+        identity = torch.stack([xs, ys], dim=-1).expand(b, h, w, 2)  # (B, H, W, 2) in grid units
+        shift = self.net(past).permute(0, 2, 3, 1) * (2 * self.max_shift)
+        return F.grid_sample(frame, identity + shift.to(frame.dtype), mode="bilinear", padding_mode="border",
+                             align_corners=True)
+
+
+def pseudo_forward(g_pseudo: nn.Module, past: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The pseudo branch's output: a warp of the real next frame, or (thesis mode) a generated frame."""
+    return g_pseudo(past, target) if isinstance(_unwrap(g_pseudo), WarpGenerator) else g_pseudo(past)
+
+
+def build_pseudo_generator(m: GanModelConfig) -> nn.Module:
+    return WarpGenerator(m) if m.pseudo_output == "warp" else build_generator(m)
+
+
 def build_nets(m: GanModelConfig, flow: nn.Module) -> GanNets:
     return GanNets(
         g_normal=build_generator(m),
-        g_pseudo=build_generator(m),
+        g_pseudo=build_pseudo_generator(m),
         d_normal=PatchDiscriminator(m.channels, m.d_width),
         d_pseudo=PatchDiscriminator(m.channels, m.d_width),
         flow=flow,
@@ -75,7 +111,7 @@ def set_requires_grad(module: nn.Module, flag: bool) -> None:
 def generator_losses(nets: GanNets, cfg: TrainGanConfig, clip: torch.Tensor) -> tuple[torch.Tensor, dict, tuple]:
     past, last, target = split_clip(clip)
     gen_n = nets.g_normal(past)  # (B, C, H, W)
-    gen_p = nets.g_pseudo(past)
+    gen_p = pseudo_forward(nets.g_pseudo, past, target)
     with torch.autocast(device_type=clip.device.type, enabled=False):
         # One batched flow call for the three pairs. Flows of gen_n and gen_p are differentiable in those
         # frames (the gradient reaches both generators); the real motion is a fixed target.
@@ -91,7 +127,7 @@ def generator_losses(nets: GanNets, cfg: TrainGanConfig, clip: torch.Tensor) -> 
     pseudo = {
         "int": losses.intensity_loss(gen_p, target),
         "grad": losses.gradient_loss(gen_p, target),
-        "depart": losses.departure_loss(flow_p, flow_real, cfg.departure_margin),
+        "depart": losses.departure_loss(flow_p, flow_real, cfg.departure_margin, cfg.departure_top),
         "adv": losses.lsgan_generator_loss(_unwrap(nets.d_pseudo)(gen_p)),
     }
     loss_n = (cfg.w_intensity * normal["int"] + cfg.w_gradient * normal["grad"] + cfg.w_motion * normal["motion"]
@@ -106,8 +142,8 @@ def generator_losses(nets: GanNets, cfg: TrainGanConfig, clip: torch.Tensor) -> 
             "psnr_n": losses.psnr(gen_n, target).mean().item(),
             "psnr_p": losses.psnr(gen_p, target).mean().item(),
             "psnr_p_vs_n": losses.psnr(gen_p, gen_n).mean().item(),
-            "departure_p": losses.motion_departure(flow_p, flow_real).mean().item(),
-            "departure_n": losses.motion_departure(flow_n, flow_real).mean().item(),
+            "departure_p": losses.motion_departure(flow_p, flow_real, cfg.departure_top).mean().item(),
+            "departure_n": losses.motion_departure(flow_n, flow_real, cfg.departure_top).mean().item(),
         }
     return loss_n + loss_p, stats, (target, gen_n, gen_p)
 
@@ -151,14 +187,14 @@ def train_step(nets: GanNets, opts: dict, cfg: TrainGanConfig, clip: torch.Tenso
     return {**g_stats, **d_stats}, frames
 
 
-def load_generators(art_path, manifest_config: dict, device: torch.device) -> tuple[GanModelConfig, UNet, UNet]:
+def load_generators(art_path, manifest_config: dict, device: torch.device) -> tuple[GanModelConfig, UNet, nn.Module]:
     """Rebuild G_n and G_p of a published gan artifact from its manifest config and safetensors weights."""
     from safetensors.torch import load_file
 
     m = GanModelConfig.model_validate(manifest_config["model"])
     nets = []
-    for name in ("g_normal", "g_pseudo"):
-        g = build_generator(m)
+    for name, build in (("g_normal", build_generator), ("g_pseudo", build_pseudo_generator)):
+        g = build(m)
         g.load_state_dict(load_file(str(art_path / f"{name}.safetensors"), device="cpu"))
         nets.append(g.to(device).eval())
     return m, nets[0], nets[1]

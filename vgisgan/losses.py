@@ -26,18 +26,23 @@ def motion_loss(flow_gen: torch.Tensor, flow_real: torch.Tensor) -> torch.Tensor
     return (flow_gen - flow_real).abs().mean()
 
 
-def motion_departure(flow_gen: torch.Tensor, flow_real: torch.Tensor) -> torch.Tensor:
-    """Per sample: how far (mean pixels) the generated motion is from the real motion. (B,)"""
-    return (flow_gen - flow_real).abs().flatten(1).mean(dim=1)
+def motion_departure(flow_gen: torch.Tensor, flow_real: torch.Tensor, top: float = 1.0) -> torch.Tensor:
+    """Per sample: how far (pixels) the generated motion is from the real motion, averaged over the `top`
+    fraction of pixels where it departs most (1.0: all pixels). (B,)"""
+    diff = (flow_gen - flow_real).norm(dim=1).flatten(1)  # (B, H*W) per-pixel flow difference
+    k = max(1, int(round(top * diff.shape[1])))
+    return diff.topk(k, dim=1).values.mean(dim=1)
 
 
-def departure_loss(flow_gen: torch.Tensor, flow_real: torch.Tensor, margin: float) -> torch.Tensor:
+def departure_loss(flow_gen: torch.Tensor, flow_real: torch.Tensor, margin: float, top: float = 1.0) -> torch.Tensor:
     """The pseudo branch's altered objective, bounded: rewarded for wrong motion, up to `margin` pixels.
 
     A plain negative motion loss has no lower bound: the generator can raise it forever by producing noise,
     and training diverges. The hinge gives no reward past the margin, so realism terms keep the frame real.
+    Measuring the departure over the `top` fraction of pixels asks for a local motion anomaly (something
+    moving wrongly) instead of rewarding a shift of the whole scene.
     """
-    return F.relu(margin - motion_departure(flow_gen, flow_real)).mean()
+    return F.relu(margin - motion_departure(flow_gen, flow_real, top)).mean()
 
 
 def lsgan_generator_loss(d_fake: torch.Tensor) -> torch.Tensor:

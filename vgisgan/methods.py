@@ -26,12 +26,14 @@ class PseudoBatch:
 @torch.no_grad()
 def ffp_pseudo(sampler: ClipSampler, g_normal, g_pseudo, device: torch.device, batch: int, t_past: int) -> PseudoBatch:
     """The pseudo-anomaly generator of the two-branch GAN (and the normal prediction beside it)."""
+    from vgisgan.gan import pseudo_forward
+
     idx = sampler.indices(batch)
     clip = sampler.load(idx).to(device)  # (B, T+1, C, H, W)
     b, n, c, h, w = clip.shape
     past = clip[:, :-1].reshape(b, (n - 1) * c, h, w)
     rows = idx + np.array([0, t_past])
-    return PseudoBatch(rows, to_uint8(g_pseudo(past)), to_uint8(g_normal(past)))
+    return PseudoBatch(rows, to_uint8(pseudo_forward(g_pseudo, past, clip[:, -1])), to_uint8(g_normal(past)))
 
 
 def skip_frame(sampler: ClipSampler, batch: int, t_past: int) -> PseudoBatch:

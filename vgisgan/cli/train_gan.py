@@ -21,12 +21,15 @@ def train_gan(
     width: Optional[int] = typer.Option(None, "--width", help=C.help("width")),
     depth: Optional[int] = typer.Option(None, "--depth", help=C.help("depth")),
     d_width: Optional[int] = typer.Option(None, "--d-width", help=C.help("d_width")),
+    pseudo_output: Optional[str] = typer.Option(None, "--pseudo-output", help=C.help("pseudo_output")),
+    max_shift: Optional[float] = typer.Option(None, "--max-shift", help=C.help("max_shift")),
     lr_g: Optional[float] = typer.Option(None, "--lr-g", help=C.help("lr_g")),
     lr_d: Optional[float] = typer.Option(None, "--lr-d", help=C.help("lr_d")),
     w_motion: Optional[float] = typer.Option(None, "--w-motion", help=C.help("w_motion")),
     w_adv: Optional[float] = typer.Option(None, "--w-adv", help=C.help("w_adv")),
     w_departure: Optional[float] = typer.Option(None, "--w-departure", help=C.help("w_departure")),
     departure_margin: Optional[float] = typer.Option(None, "--departure-margin", help=C.help("departure_margin")),
+    departure_top: Optional[float] = typer.Option(None, "--departure-top", help=C.help("departure_top")),
     flow: Optional[str] = typer.Option(None, "--flow", help=C.help("flow")),
     flow_weights: Optional[Path] = typer.Option(None, "--flow-weights", help=C.help("flow_weights")),
     flip: Optional[bool] = typer.Option(None, "--flip/--no-flip", help=C.help("flip")),
@@ -53,8 +56,8 @@ def train_gan(
     from vgisgan.store import Store
 
     cfg = C.build(config, iters=iters, batch_size=batch_size, t_past=t_past, width=width, depth=depth,
-                  d_width=d_width, lr_g=lr_g, lr_d=lr_d, w_motion=w_motion, w_adv=w_adv, w_departure=w_departure,
-                  departure_margin=departure_margin, flow=flow, flow_weights=str(flow_weights) if flow_weights else None,
+                  d_width=d_width, pseudo_output=pseudo_output, max_shift=max_shift, lr_g=lr_g, lr_d=lr_d, w_motion=w_motion, w_adv=w_adv, w_departure=w_departure,
+                  departure_margin=departure_margin, departure_top=departure_top, flow=flow, flow_weights=str(flow_weights) if flow_weights else None,
                   flip=flip, seed=seed, log_every=log_every, sample_every=sample_every,
                   checkpoint_every=checkpoint_every, amp=amp, channels_last=channels_last)
     dev = resolve_device(device)

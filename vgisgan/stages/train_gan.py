@@ -38,7 +38,8 @@ def check_clips(cache: FrameCache, t_past: int, where: str) -> None:
 def model_config(cache: FrameCache, cfg: TrainGanConfig) -> GanModelConfig:
     try:
         return GanModelConfig(channels=cache.channels, size=cache.size, t_past=cfg.t_past, width=cfg.width,
-                              depth=cfg.depth, d_width=cfg.d_width)
+                              depth=cfg.depth, d_width=cfg.d_width, pseudo_output=cfg.pseudo_output,
+                              max_shift=cfg.max_shift)
     except ValidationError as e:
         raise VgisganError(describe_validation_error(e, None)) from e
 
