@@ -6,7 +6,7 @@ import typer
 
 from vgisgan import __version__
 from vgisgan.cli.common import DEBUG
-from vgisgan.cli import artifacts, evaluate, generate, prepare, run, synth, train_detector, train_gan
+from vgisgan.cli import artifacts, compare, evaluate, generate, prepare, run, synth, train_detector, train_gan
 
 app = typer.Typer(
     name="vgisgan",
@@ -41,6 +41,7 @@ app.command("generate")(generate.generate)
 app.command("train-detector")(train_detector.train_detector)
 app.command("evaluate")(evaluate.evaluate)
 app.command("run")(run.run)
+app.command("compare")(compare.compare)
 app.add_typer(artifacts.app, name="artifacts")
 
 

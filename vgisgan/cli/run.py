@@ -17,6 +17,7 @@ def run(
     source: Optional[Path] = typer.Option(None, "--source", help="Dataset folder or archive (see `prepare --help`)."),
     preset: str = typer.Option("cpu", "--preset", help="tiny (seconds, for tests), cpu (a laptop), paper (FFP settings, a GPU)."),
     method: str = typer.Option("ffp-pseudo", "--method", help="Pseudo-anomaly method (docs/methods.md)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of train-gan, generate and train-detector (default: each stage's)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML with [prepare], [train_gan], [generate], "
                                           "[train_detector], [evaluate] sections overriding the preset."),
     device: str = DeviceOption,
@@ -33,7 +34,7 @@ def run(
     overrides = load_toml(config) if config else {}
     data_dirs = [Path(p) for p in [os.environ.get("VGISGAN_DATA")] if p] + [Path("datasets")]
     with RichProgress() as bars:
-        results = pipeline.run(dataset, Store(store), preset=preset, method=method,
+        results = pipeline.run(dataset, Store(store), preset=preset, method=method, seed=seed,
                                source=str(source) if source else None, overrides=overrides, data_dirs=data_dirs,
                                device=resolve_device(device), force=force, progress=bars, notes=note)
     for stage, r in results.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 
 import numpy as np
 import torch
@@ -169,7 +170,9 @@ def run(
     if reused := try_reuse(store, "eval", name, key, force, notes):
         return reused
 
+    t0 = time.perf_counter()
     table = build_table(cache, gan, det, cfg, device, progress)
+    seconds = time.perf_counter() - t0
     if table["score_psnr"] is not None and table["score_detector"] is not None:
         table["score_combined"] = combine(table["score_psnr"], table["score_detector"], cfg.alpha)
     else:
@@ -180,6 +183,7 @@ def run(
         notes(f"{frames.ref} has no test labels: scores are written, but AUC and EER need labels")
     dataset = frames.manifest.config.get("dataset", "")
     summary = {"dataset": dataset, "frames_scored": int(len(table["video"])), "has_labels": table["label"] is not None,
+               "seconds": round(seconds, 1), "frames_per_s": round(len(table["video"]) / max(seconds, 1e-9), 1),
                "smooth": cfg.smooth, "alpha": cfg.alpha, "metrics": metrics, "references": REFERENCES.get(dataset, {})}
     with store.draft("eval", name) as draft:
         write_scores(table, draft.path / "scores.csv")

@@ -8,6 +8,7 @@ preview.png (rows: last past frame, real next frame, normal prediction if any, p
 from __future__ import annotations
 
 import csv
+import time
 
 import numpy as np
 import torch
@@ -78,6 +79,7 @@ def run(
     if reused := try_reuse(store, "pseudo", name, key, force, notes):
         return reused
 
+    t0 = time.perf_counter()
     sampler = ClipSampler(cache, "train", clip_len, cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     if gan is not None:
@@ -113,6 +115,7 @@ def run(
         preview_rows = [last, real[:k]] + ([normal[:k]] if normal is not None else []) + [pseudo[:k]]
         save_png(draft.path / "preview.png", grid(preview_rows))
         summary = {"n": int(len(rows)), "method": cfg.method, "t_past": t, "has_normal": normal is not None,
+                   "seconds": round(time.perf_counter() - t0, 1),
                    "pseudo_vs_real": _stats(pseudo, real)}
         if normal is not None:
             summary["normal_vs_real"] = _stats(normal, real)

@@ -30,12 +30,12 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "train_detector": {"epochs": 2, "width": 4, "batch_size": 16},
         "evaluate": {"batch_size": 32},
     },
-    # A laptop or a 2-core CPU: minutes on the synthetic set.
+    # A 2-core CPU: about 3 minutes on the synthetic set, under an hour on UCSD Ped2 (docs/RESULTS.md).
     "cpu": {
-        "prepare": {"size": (64, 64)},
-        "train_gan": {"iters": 300, "batch_size": 8, "width": 16, "d_width": 16, "log_every": 25, "sample_every": 100,
-                      "checkpoint_every": 100},
-        "generate": {"n": 600, "batch_size": 64},
+        "prepare": {"size": (128, 128)},
+        "train_gan": {"iters": 2500, "batch_size": 4, "width": 16, "d_width": 16, "log_every": 25,
+                      "sample_every": 500, "checkpoint_every": 250},
+        "generate": {"n": 1000, "batch_size": 64},
         "train_detector": {"epochs": 4, "width": 12, "batch_size": 32},
         "evaluate": {"batch_size": 64},
     },
@@ -48,6 +48,11 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "train_detector": {"epochs": 20, "width": 32, "batch_size": 64},
         "evaluate": {"batch_size": 64},
     },
+}
+# Changes to a preset for the synthetic set, whose frames are small (64x64) and few.
+SYNTHETIC_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "cpu": {"train_gan": {"iters": 300, "batch_size": 8, "sample_every": 100, "checkpoint_every": 100},
+            "generate": {"n": 600}},
 }
 
 
@@ -64,10 +69,11 @@ def stage_settings(preset: str, overrides: dict[str, dict], dataset: str) -> dic
     unknown = set(overrides) - set(STAGES)
     if unknown:
         raise VgisganError(f"unknown config section(s) {', '.join(sorted(unknown))}: sections are {', '.join(STAGES)}")
-    settings = merge(PRESETS[preset], overrides)
+    settings = PRESETS[preset]
     if dataset == "synthetic":
-        settings["prepare"].pop("size", None)  # the synthetic generator's own size applies
-    return settings
+        settings = merge(settings, SYNTHETIC_PRESETS.get(preset, {}))
+        settings["prepare"] = {k: v for k, v in settings["prepare"].items() if k != "size"}  # the generator's size
+    return merge(settings, overrides)
 
 
 def run(
@@ -75,6 +81,7 @@ def run(
     store: Store,
     preset: str = "cpu",
     method: str = "ffp-pseudo",
+    seed: int | None = None,
     source: str | None = None,
     overrides: dict[str, dict] | None = None,
     data_dirs: list[Path] | None = None,
@@ -87,6 +94,9 @@ def run(
 
     s = stage_settings(preset, overrides or {}, dataset)
     s["generate"] = {**s["generate"], "method": method}
+    if seed is not None:  # one seed for every random choice of the run
+        for stage in ("train_gan", "generate", "train_detector"):
+            s[stage] = {**s[stage], "seed": seed}
     try:  # validate every stage's settings before any heavy work
         cfgs = (PrepareConfig.model_validate({**s["prepare"], "dataset": dataset, "source": source}),
                 TrainGanConfig.model_validate(s["train_gan"]), GenerateConfig.model_validate(s["generate"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -129,6 +130,7 @@ def run(
             for n in layout.notes:
                 notes(n)
         assert cfg.size is not None and cfg.channels is not None
+        t0 = time.perf_counter()
         with store.draft("frames", name) as draft:
             writer = CacheWriter(draft.path, cfg.size, cfg.channels, cfg.storage)
             try:
@@ -141,6 +143,7 @@ def run(
                 raise
             writer.close()
             summary = _summary(writer, layout.name if layout else "synthetic", layout.notes if layout else [])
+            summary["seconds"] = round(time.perf_counter() - t0, 1)
             art = draft.publish(config, [], summary, key)
         return StageResult(art, reused=False)
     finally:
