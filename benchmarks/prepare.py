@@ -27,8 +27,14 @@ def main() -> None:
     ap.add_argument("--storage", default="raw")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    cfg = PrepareConfig(dataset="ped2", source=args.source, size=parse_size(args.size), channels=args.channels,
-                        workers=args.workers, storage=args.storage)
+    cfg = PrepareConfig(
+        dataset="ped2",
+        source=args.source,
+        size=parse_size(args.size),
+        channels=args.channels,
+        workers=args.workers,
+        storage=args.storage,
+    )
     rates, frames, size = [], 0, 0
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp:
@@ -38,9 +44,11 @@ def main() -> None:
             s = art.manifest.summary
             frames, size = s["train"]["frames"] + s["test"]["frames"], s["bytes"]
             rates.append(frames / dt)
-    print(f"prepare ped2 {args.size} x{args.channels} {args.storage}, {args.workers} workers: {frames} frames, "
-          f"median {statistics.median(rates):.0f} frames/s (min {min(rates):.0f}, max {max(rates):.0f}, "
-          f"{args.repeat} runs), cache {size / 2**20:.1f} MiB")
+    print(
+        f"prepare ped2 {args.size} x{args.channels} {args.storage}, {args.workers} workers: {frames} frames, "
+        f"median {statistics.median(rates):.0f} frames/s (min {min(rates):.0f}, max {max(rates):.0f}, "
+        f"{args.repeat} runs), cache {size / 2**20:.1f} MiB"
+    )
 
 
 if __name__ == "__main__":

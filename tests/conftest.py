@@ -31,8 +31,20 @@ def tiny_videos():
 def frames_store(tmp_path_factory) -> Path:
     """A store holding frames/synthetic@v1 (32x32 gray, 3 train / 2 test videos of 24 frames)."""
     store = tmp_path_factory.mktemp("frames_store")
-    r = invoke("prepare", "synthetic", "--synth-size", 32, "--train-videos", 3, "--test-videos", 2, "--length", 24,
-               "--store", store)
+    r = invoke(
+        "prepare",
+        "synthetic",
+        "--synth-size",
+        32,
+        "--train-videos",
+        3,
+        "--test-videos",
+        2,
+        "--length",
+        24,
+        "--store",
+        store,
+    )
     assert r.exit_code == 0, r.output
     return store
 

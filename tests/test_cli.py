@@ -1,6 +1,6 @@
 import pytest
-
 from conftest import invoke
+
 from vgisgan import __version__
 
 COMMANDS = ["prepare", "synth", "train-gan", "generate", "train-detector", "evaluate", "run", "artifacts"]

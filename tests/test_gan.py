@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import invoke
 from safetensors.numpy import load_file as load_numpy
 
-from conftest import invoke
 from vgisgan import losses
 from vgisgan.config import GanModelConfig, TrainGanConfig
 from vgisgan.gan import build_nets, build_optimizers, generator_step, pseudo_forward, split_clip, train_step
@@ -54,8 +54,10 @@ def test_motion_term_sends_gradient_to_both_generators():
     """The thesis computed flows on detached frames: this gradient was zero there."""
     nets, _, cfg = _nets()
     past, last, target = split_clip(_moving_clip())
-    for g, loss_fn in ((nets.g_normal, lambda f, r: losses.motion_loss(f, r)),
-                       (nets.g_pseudo, lambda f, r: losses.departure_loss(f, r, margin=1e3))):
+    for g, loss_fn in (
+        (nets.g_normal, lambda f, r: losses.motion_loss(f, r)),
+        (nets.g_pseudo, lambda f, r: losses.departure_loss(f, r, margin=1e3)),
+    ):
         g.zero_grad()
         gen = pseudo_forward(g, past, target) if g is nets.g_pseudo else g(past)
         loss = loss_fn(nets.flow(last, gen), nets.flow(last, target).detach())
@@ -110,8 +112,11 @@ def test_normal_branch_loss_falls_on_a_fixed_batch():
 
 
 def _final_weights(art):
-    return {k: v for name in ("g_normal", "g_pseudo", "d_normal", "d_pseudo")
-            for k, v in load_numpy(str(art.path / f"{name}.safetensors")).items()}
+    return {
+        k: v
+        for name in ("g_normal", "g_pseudo", "d_normal", "d_pseudo")
+        for k, v in load_numpy(str(art.path / f"{name}.safetensors")).items()
+    }
 
 
 def test_interrupted_and_resumed_run_equals_uninterrupted(frames_store, tmp_path):
@@ -146,8 +151,23 @@ def test_bad_config_fails_before_training(store_copy):
 
 
 def test_clips_shorter_than_t_plus_one(tmp_path):
-    assert invoke("prepare", "synthetic", "--synth-size", 32, "--train-videos", 2, "--test-videos", 1,
-                  "--length", 8, "--store", tmp_path).exit_code == 0
+    assert (
+        invoke(
+            "prepare",
+            "synthetic",
+            "--synth-size",
+            32,
+            "--train-videos",
+            2,
+            "--test-videos",
+            1,
+            "--length",
+            8,
+            "--store",
+            tmp_path,
+        ).exit_code
+        == 0
+    )
     r = invoke("train-gan", "--t-past", 8, "--store", tmp_path)
     assert r.exit_code == 2 and "fewer than T+1=9 frames" in r.output
 
@@ -160,24 +180,54 @@ def test_torchscript_flow_file(store_copy, tmp_path):
 
     path = tmp_path / "flow.pt"
     torch.jit.script(Shift()).save(str(path))
-    r = invoke("train-gan", "--iters", 1, *SMALL, "--flow", "torchscript", "--flow-weights", path, "--store", store_copy)
+    r = invoke(
+        "train-gan", "--iters", 1, *SMALL, "--flow", "torchscript", "--flow-weights", path, "--store", store_copy
+    )
     assert r.exit_code == 0, r.output
-    r = invoke("train-gan", "--iters", 1, "--flow", "torchscript", "--flow-weights", tmp_path / "nope.pt",
-               "--store", store_copy)
+    r = invoke(
+        "train-gan",
+        "--iters",
+        1,
+        "--flow",
+        "torchscript",
+        "--flow-weights",
+        tmp_path / "nope.pt",
+        "--store",
+        store_copy,
+    )
     assert r.exit_code == 2 and "nope.pt does not exist" in r.output
     (tmp_path / "bad.pt").write_bytes(b"garbage")
-    r = invoke("train-gan", "--iters", 1, "--flow", "torchscript", "--flow-weights", tmp_path / "bad.pt",
-               "--store", store_copy)
+    r = invoke(
+        "train-gan", "--iters", 1, "--flow", "torchscript", "--flow-weights", tmp_path / "bad.pt", "--store", store_copy
+    )
     assert r.exit_code == 2 and "not a TorchScript flow model" in r.output
 
 
 @pytest.mark.slow
 def test_torchrun_two_processes_gloo(store_copy):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29517",
-           "-m", "vgisgan", "train-gan", "--iters", 2, "--log-every", 1, *SMALL, "--store", store_copy]
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env, timeout=240,
-                       cwd=Path(__file__).parents[1])
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-port",
+        "29517",
+        "-m",
+        "vgisgan",
+        "train-gan",
+        "--iters",
+        2,
+        "--log-every",
+        1,
+        *SMALL,
+        "--store",
+        store_copy,
+    ]
+    r = subprocess.run(
+        [str(c) for c in cmd], capture_output=True, text=True, env=env, timeout=240, cwd=Path(__file__).parents[1]
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     arts = Store(store_copy).list("gan")
     assert len(arts) == 1 and arts[0].manifest.summary["world_size"] == 2

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from conftest import invoke
+
 from vgisgan.config import EvaluateConfig, GanModelConfig
 from vgisgan.data.cache import CacheWriter, FrameCache, VideoInfo
 from vgisgan.stages import evaluate
@@ -74,6 +74,7 @@ def test_detector_rejects_wrong_kind(tiny_run):
 
 # ----- the evaluate path with oracle models
 
+
 def _oracle_store(tmp_path):
     """Test videos of different lengths whose abnormal frames are bright; normal frames are dark.
 
@@ -139,8 +140,10 @@ def test_labels_are_joined_by_video_and_frame_not_position(tmp_path):
     cache = FrameCache(store.resolve("frames/oracle", "frames").path)
     keys = [(v.name, f) for i, v in enumerate(cache.videos("test")) for f in range(4, v.length)]
     order = np.random.default_rng(1).permutation(len(keys))
-    table = {"video": np.array([keys[i][0] for i in order], dtype=object),
-             "frame": np.array([keys[i][1] for i in order])}
+    table = {
+        "video": np.array([keys[i][0] for i in order], dtype=object),
+        "frame": np.array([keys[i][1] for i in order]),
+    }
     labels = evaluate.join_labels(table, cache)
     expected = {("v1", f): int(6 <= f <= 8) for f in range(12)} | {("v2", f): int(10 <= f <= 17) for f in range(20)}
     expected |= {("v3", f): int(5 <= f <= 6) for f in range(9)}
@@ -160,3 +163,33 @@ def test_unlabelled_test_split_still_gets_scores_and_plots(tmp_path, tiny_videos
     art = Store(store).resolve(None, "eval")
     assert (art.path / "plots" / "index.html").read_text().count("need labels") == 1
     assert (art.path / "scores.csv").read_text().splitlines()[1].split(",")[2] == ""
+
+
+def test_detector_resume_ends_with_the_same_weights(tiny_run, tmp_path):
+    import shutil
+
+    from safetensors.numpy import load_file
+
+    from vgisgan.config import DetectorConfig
+    from vgisgan.stages import train_detector
+
+    store, _ = tiny_run
+    cfg = DetectorConfig(epochs=3, width=4, batch_size=16, seed=5)
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(store, a)
+    shutil.copytree(store, b)
+    whole = train_detector.run(cfg, Store(a), pseudo_ref="pseudo/synthetic@v1").artifact
+    calls = []
+
+    def stop_in_epoch_two(task, done, total, **fields):
+        calls.append(done)
+        if done > total // 3:  # the first step of the second epoch
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_detector.run(cfg, Store(b), pseudo_ref="pseudo/synthetic@v1", progress=stop_in_epoch_two)
+    resumed = train_detector.run(cfg, Store(b), pseudo_ref="pseudo/synthetic@v1", resume=True).artifact
+    wa = load_file(str(whole.path / "detector.safetensors"))
+    wb = load_file(str(resumed.path / "detector.safetensors"))
+    assert all((wa[k] == wb[k]).all() for k in wa)
+    assert (whole.path / "log.csv").read_text().count("\n") == (resumed.path / "log.csv").read_text().count("\n") == 4

@@ -8,8 +8,8 @@ import zipfile
 import cv2
 import numpy as np
 import pytest
-
 from conftest import PED2, invoke
+
 from vgisgan.data.cache import FrameCache
 from vgisgan.data.layout_writer import write_layout
 from vgisgan.store import Store
@@ -121,7 +121,9 @@ def test_archive_that_is_not_the_dataset(tmp_path):
     archive = tmp_path / "photos.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("holiday/img1.jpg", b"x")
-    _assert_rejected(_prepare(archive, "ped2", tmp_path / "st"), tmp_path / "st", "does not hold ped2 in a known layout")
+    _assert_rejected(
+        _prepare(archive, "ped2", tmp_path / "st"), tmp_path / "st", "does not hold ped2 in a known layout"
+    )
 
 
 def test_broken_archive(tmp_path):
@@ -138,8 +140,21 @@ def test_folder_without_labels_still_prepares(tiny_videos, tmp_path):
 
 
 def test_synth_command_writes_a_layout(tmp_path):
-    r = invoke("synth", "--layout", "ucsd", "--out", tmp_path / "u", "--size", 32, "--train-videos", 2,
-               "--test-videos", 2, "--length", 12)
+    r = invoke(
+        "synth",
+        "--layout",
+        "ucsd",
+        "--out",
+        tmp_path / "u",
+        "--size",
+        32,
+        "--train-videos",
+        2,
+        "--test-videos",
+        2,
+        "--length",
+        12,
+    )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "u/UCSDped2/Test/UCSDped2.m").exists()
     assert _prepare(tmp_path / "u", "ped2", tmp_path / "st").exit_code == 0

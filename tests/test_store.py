@@ -2,8 +2,8 @@ import json
 import multiprocessing as mp
 
 import pytest
-
 from conftest import invoke
+
 from vgisgan.errors import VgisganError
 from vgisgan.store import SCHEMA_VERSION, Store
 
@@ -18,8 +18,9 @@ def test_publish_writes_manifest_with_hashes(tmp_path):
     art = _publish(Store(tmp_path), "m", b"hello")
     m = json.loads((art.path / "manifest.json").read_text())
     assert m["schema_version"] == SCHEMA_VERSION and m["id"] == "gan/m@v1" and m["kind"] == "gan"
-    assert m["files"] == [{"path": "w.bin", "size": 5,
-                           "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}]
+    assert m["files"] == [
+        {"path": "w.bin", "size": 5, "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}
+    ]
     assert {"created", "vgisgan_version", "config", "inputs", "content_hash"} <= set(m)
 
 
@@ -114,8 +115,20 @@ def test_list_show_json_and_lineage(frames_store, tmp_path):
 
 
 def test_rerun_reuses_and_force_makes_new_version(store_copy):
-    args = ["prepare", "synthetic", "--synth-size", 32, "--train-videos", 3, "--test-videos", 2, "--length", 24,
-            "--store", store_copy]
+    args = [
+        "prepare",
+        "synthetic",
+        "--synth-size",
+        32,
+        "--train-videos",
+        3,
+        "--test-videos",
+        2,
+        "--length",
+        24,
+        "--store",
+        store_copy,
+    ]
     r = invoke(*args)
     assert r.exit_code == 0 and "reused frames/synthetic@v1" in r.output
     r = invoke(*args, "--force")

@@ -140,8 +140,9 @@ class TrainGanConfig(StageConfig):
     depth: int = Field(3, ge=1, le=6, description="U-Net down/up levels (the paper: 3).")
     d_width: int = Field(32, ge=4, le=256, description="Discriminator base width.")
     pseudo_output: Literal["warp", "frame"] = Field(
-        "warp", description="Pseudo branch output. warp: a displacement field that moves the last real frame's pixels "
-        "(real texture, wrong motion); frame: a whole generated frame, as in the thesis."
+        "warp",
+        description="Pseudo branch output. warp: a displacement field that moves the last real frame's pixels "
+        "(real texture, wrong motion); frame: a whole generated frame, as in the thesis.",
     )
     max_shift: float = Field(0.08, gt=0, le=0.5, description="warp: largest displacement, as a fraction of the width.")
     lr_g: float = Field(2e-4, gt=0, le=1, description="Generator learning rate.")
@@ -161,8 +162,9 @@ class TrainGanConfig(StageConfig):
         0.1, ge=0, description="Weak L2 pull of pseudo-anomalies towards the target, keeping them in the scene."
     )
     flow: Literal["horn-schunck", "torchscript"] = Field(
-        "horn-schunck", description="Optical flow of the motion loss: built-in differentiable Horn-Schunck, or "
-        "a TorchScript flow network given by --flow-weights."
+        "horn-schunck",
+        description="Optical flow of the motion loss: built-in differentiable Horn-Schunck, or "
+        "a TorchScript flow network given by --flow-weights.",
     )
     flow_weights: str | None = Field(None, description="TorchScript flow model file (with --flow torchscript).")
     flip: bool = Field(True, description="Augment clips by horizontal flips.")
@@ -197,8 +199,9 @@ class DetectorConfig(StageConfig):
     width: int = Field(16, ge=4, le=256, description="Base channel width of each feature extractor.")
     val_fraction: float = Field(0.2, ge=0.05, le=0.5, description="Share of training videos held out for validation.")
     normal_predictions: bool = Field(
-        True, description="Also use the normal generator's predictions as normal examples (teaches the detector "
-        "that 'generated' is not 'abnormal')."
+        True,
+        description="Also use the normal generator's predictions as normal examples (teaches the detector "
+        "that 'generated' is not 'abnormal').",
     )
     seed: int = Field(0, description="Random seed.")
 

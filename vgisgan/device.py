@@ -15,7 +15,9 @@ def resolve_device(spec: str) -> torch.device:
         return torch.device("cpu")
     if spec == "cuda" or spec.startswith("cuda:"):
         if not torch.cuda.is_available():
-            raise VgisganError(f"--device {spec}: CUDA is not available here (CPU-only torch or no GPU); use --device cpu")
+            raise VgisganError(
+                f"--device {spec}: CUDA is not available here (CPU-only torch or no GPU); use --device cpu"
+            )
         dev = torch.device(spec)
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise VgisganError(f"--device {spec}: only {torch.cuda.device_count()} GPU(s) visible")

@@ -29,8 +29,12 @@ class GanNets:
     flow: nn.Module
 
     def trainable(self) -> dict[str, nn.Module]:
-        return {"g_normal": self.g_normal, "g_pseudo": self.g_pseudo, "d_normal": self.d_normal,
-                "d_pseudo": self.d_pseudo}
+        return {
+            "g_normal": self.g_normal,
+            "g_pseudo": self.g_pseudo,
+            "d_normal": self.d_normal,
+            "d_pseudo": self.d_pseudo,
+        }
 
 
 def build_generator(m: GanModelConfig) -> UNet:
@@ -55,12 +59,16 @@ class WarpGenerator(nn.Module):
     def forward(self, past: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
         """past (B, T*C, H, W), frame (B, C, H, W) -> frame resampled along a predicted displacement."""
         b, _, h, w = frame.shape
-        ys, xs = torch.meshgrid(torch.linspace(-1, 1, h, device=frame.device, dtype=frame.dtype),
-                                torch.linspace(-1, 1, w, device=frame.device, dtype=frame.dtype), indexing="ij")
+        ys, xs = torch.meshgrid(
+            torch.linspace(-1, 1, h, device=frame.device, dtype=frame.dtype),
+            torch.linspace(-1, 1, w, device=frame.device, dtype=frame.dtype),
+            indexing="ij",
+        )
         identity = torch.stack([xs, ys], dim=-1).expand(b, h, w, 2)  # (B, H, W, 2) in grid units
         shift = self.net(past).permute(0, 2, 3, 1) * (2 * self.max_shift)
-        return F.grid_sample(frame, identity + shift.to(frame.dtype), mode="bilinear", padding_mode="border",
-                             align_corners=True)
+        return F.grid_sample(
+            frame, identity + shift.to(frame.dtype), mode="bilinear", padding_mode="border", align_corners=True
+        )
 
 
 def pseudo_forward(g_pseudo: nn.Module, past: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -130,10 +138,18 @@ def generator_losses(nets: GanNets, cfg: TrainGanConfig, clip: torch.Tensor) -> 
         "depart": losses.departure_loss(flow_p, flow_real, cfg.departure_margin, cfg.departure_top),
         "adv": losses.lsgan_generator_loss(_unwrap(nets.d_pseudo)(gen_p)),
     }
-    loss_n = (cfg.w_intensity * normal["int"] + cfg.w_gradient * normal["grad"] + cfg.w_motion * normal["motion"]
-              + cfg.w_adv * normal["adv"])
-    loss_p = (cfg.w_pseudo_intensity * pseudo["int"] + cfg.w_gradient * pseudo["grad"]
-              + cfg.w_departure * pseudo["depart"] + cfg.w_adv * pseudo["adv"])
+    loss_n = (
+        cfg.w_intensity * normal["int"]
+        + cfg.w_gradient * normal["grad"]
+        + cfg.w_motion * normal["motion"]
+        + cfg.w_adv * normal["adv"]
+    )
+    loss_p = (
+        cfg.w_pseudo_intensity * pseudo["int"]
+        + cfg.w_gradient * pseudo["grad"]
+        + cfg.w_departure * pseudo["depart"]
+        + cfg.w_adv * pseudo["adv"]
+    )
     with torch.no_grad():
         stats = {
             "g_loss_n": loss_n.item(),
@@ -181,7 +197,9 @@ def discriminator_step(nets: GanNets, opts: dict, frames: tuple, amp: bool) -> d
     return stats
 
 
-def train_step(nets: GanNets, opts: dict, cfg: TrainGanConfig, clip: torch.Tensor, amp: bool = False) -> tuple[dict, tuple]:
+def train_step(
+    nets: GanNets, opts: dict, cfg: TrainGanConfig, clip: torch.Tensor, amp: bool = False
+) -> tuple[dict, tuple]:
     g_stats, frames = generator_step(nets, opts, cfg, clip, amp)
     d_stats = discriminator_step(nets, opts, frames, amp)
     return {**g_stats, **d_stats}, frames

@@ -72,16 +72,16 @@ def macro_auc(labels: np.ndarray, scores: np.ndarray, videos: np.ndarray) -> tup
     return (float(np.mean(used)) if used else float("nan")), len(used)
 
 
-def score_metrics(labels: np.ndarray, scores: np.ndarray, videos: np.ndarray, frames: np.ndarray,
-                  smooth: float = 0.0) -> dict:
+def score_metrics(
+    labels: np.ndarray, scores: np.ndarray, videos: np.ndarray, frames: np.ndarray, smooth: float = 0.0
+) -> dict:
     """{protocol: {micro_auc, macro_auc, eer, n_videos_used}} for one score."""
     s = smooth_per_video(scores, videos, frames, smooth)
     out = {}
     for protocol in PROTOCOLS:
         x = minmax_per_video(s, videos) if protocol == "per-video" else s
         macro, used = macro_auc(labels, x, videos)
-        out[protocol] = {"micro_auc": auc(labels, x), "macro_auc": macro, "eer": eer(labels, x),
-                         "n_videos_used": used}
+        out[protocol] = {"micro_auc": auc(labels, x), "macro_auc": macro, "eer": eer(labels, x), "n_videos_used": used}
     return out
 
 

@@ -43,10 +43,19 @@ def video_curves(table: dict, scores: list[str], out: Path) -> list[Path]:
         if table["label"] is not None:
             _shade(ax, table["frame"][idx], table["label"][idx])
         for s in scores:
-            ax.plot(table["frame"][idx], minmax_per_video(table[s][idx], videos[idx]), label=s.removeprefix("score_"),
-                    color=COLORS.get(s), lw=1.2)
-        ax.set(title=f"video {v} (red: ground-truth abnormal)", xlabel="frame", ylabel="anomaly score (per-video min-max)",
-               ylim=(-0.05, 1.05))
+            ax.plot(
+                table["frame"][idx],
+                minmax_per_video(table[s][idx], videos[idx]),
+                label=s.removeprefix("score_"),
+                color=COLORS.get(s),
+                lw=1.2,
+            )
+        ax.set(
+            title=f"video {v} (red: ground-truth abnormal)",
+            xlabel="frame",
+            ylabel="anomaly score (per-video min-max)",
+            ylim=(-0.05, 1.05),
+        )
         ax.legend(loc="upper right", fontsize=7)
         fig.tight_layout()
         path = out / f"video_{v}.png"
@@ -74,8 +83,14 @@ def roc_and_histograms(table: dict, scores: list[str], out: Path) -> list[Path]:
     fig, axes = plt.subplots(1, len(scores), figsize=(4 * len(scores), 3), squeeze=False)
     for ax, s in zip(axes[0], scores):
         x = minmax_per_video(table[s], table["video"])
-        ax.hist([x[y == 0], x[y == 1]], bins=30, label=["normal", "abnormal"], color=["tab:gray", "tab:red"],
-                alpha=0.7, density=True)
+        ax.hist(
+            [x[y == 0], x[y == 1]],
+            bins=30,
+            label=["normal", "abnormal"],
+            color=["tab:gray", "tab:red"],
+            alpha=0.7,
+            density=True,
+        )
         ax.set(title=s.removeprefix("score_"), xlabel="score (per-video min-max)")
         ax.legend(fontsize=7)
     fig.tight_layout()
@@ -95,10 +110,14 @@ def write_plots(table: dict, scores: list[str], out: Path, pseudo_preview: Path 
         figures.append(out / "pseudo_samples.png")
     figures += video_curves(table, scores, out)
     note = "" if table["label"] is not None else "<p>This test split has no labels: AUC and ROC need labels.</p>"
-    body = "\n".join(f'<figure><img src="{html.escape(p.name)}"><figcaption>{html.escape(p.stem)}</figcaption></figure>'
-                     for p in figures)
+    body = "\n".join(
+        f'<figure><img src="{html.escape(p.name)}"><figcaption>{html.escape(p.stem)}</figcaption></figure>'
+        for p in figures
+    )
     index = out / "index.html"
-    index.write_text(f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title>"
-                     f"<style>body{{font-family:sans-serif}} img{{max-width:100%}}</style>"
-                     f"<h1>{html.escape(title)}</h1>{note}{body}\n")
+    index.write_text(
+        f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<style>body{{font-family:sans-serif}} img{{max-width:100%}}</style>"
+        f"<h1>{html.escape(title)}</h1>{note}{body}\n"
+    )
     return index

@@ -91,9 +91,7 @@ def hash_json(obj: Any) -> str:
 
 def check_name(name: str) -> str:
     if not _NAME_RE.match(name):
-        raise VgisganError(
-            f"artifact name {name!r} is not allowed: use letters, digits, '.', '_' or '-' (at most 64)"
-        )
+        raise VgisganError(f"artifact name {name!r} is not allowed: use letters, digits, '.', '_' or '-' (at most 64)")
     return name
 
 

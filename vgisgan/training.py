@@ -36,12 +36,12 @@ class StopRequest:
 class CsvLog:
     """Append-only CSV of logged steps; on resume, rows past the checkpoint's iteration are dropped."""
 
-    def __init__(self, path: Path, keep_until: int):
+    def __init__(self, path: Path, keep_until: int, step: str = "iter"):
         self.path = path
         rows: list[dict] = []
         if path.exists() and keep_until > 0:
             with open(path, newline="") as f:
-                rows = [r for r in csv.DictReader(f) if int(r["iter"]) <= keep_until]
+                rows = [r for r in csv.DictReader(f) if int(r[step]) <= keep_until]
         self.fields: list[str] | None = list(rows[0].keys()) if rows else None
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", newline="") as f:

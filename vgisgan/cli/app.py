@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from vgisgan import __version__
-from vgisgan.cli.common import DEBUG
 from vgisgan.cli import artifacts, compare, evaluate, generate, prepare, run, synth, train_detector, train_gan
+from vgisgan.cli.common import DEBUG
 
 app = typer.Typer(
     name="vgisgan",

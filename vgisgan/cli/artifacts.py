@@ -15,8 +15,16 @@ app = typer.Typer(help="Inspect and maintain the artifact store.", no_args_is_he
 
 def _row(art) -> dict:
     m = art.manifest
-    return {"ref": m.id, "kind": m.kind, "name": m.name, "version": m.version, "created": m.created,
-            "content_hash": m.content_hash, "path": str(art.path), "summary": m.summary}
+    return {
+        "ref": m.id,
+        "kind": m.kind,
+        "name": m.name,
+        "version": m.version,
+        "created": m.created,
+        "content_hash": m.content_hash,
+        "path": str(art.path),
+        "summary": m.summary,
+    }
 
 
 @app.command("list")

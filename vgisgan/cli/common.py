@@ -57,8 +57,11 @@ def handle_errors(fn: F) -> F:
         except Exception as e:  # noqa: BLE001 - the last line of defence, shown without a traceback
             if debug_enabled():
                 raise
-            err_console.print(f"[bold red]unexpected error:[/] {type(e).__name__}: {e} (run with --debug for the traceback)",
-                              highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[bold red]unexpected error:[/] {type(e).__name__}: {e} (run with --debug for the traceback)",
+                highlight=False,
+                soft_wrap=True,
+            )
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -9,8 +9,17 @@ import typer
 
 from vgisgan.cli.common import StoreOption, echo, handle_errors
 
-COLUMNS = ["eval", "method", "seed", "score", "micro_auc_per_video", "micro_auc_none", "macro_auc_per_video",
-           "eer_per_video", "smooth"]
+COLUMNS = [
+    "eval",
+    "method",
+    "seed",
+    "score",
+    "micro_auc_per_video",
+    "micro_auc_none",
+    "macro_auc_per_video",
+    "eer_per_video",
+    "smooth",
+]
 
 
 def comparison_rows(store, refs: list[str]) -> list[dict]:
@@ -32,10 +41,19 @@ def comparison_rows(store, refs: list[str]) -> list[dict]:
                     cfg = store.resolve(pseudo, "pseudo").manifest.config
                     method, seed = cfg.get("method", ""), cfg.get("seed", "")
         for score, m in s["metrics"].items():
-            rows.append({"eval": art.ref, "method": method, "seed": seed, "score": score.removeprefix("score_"),
-                         "micro_auc_per_video": m["per-video"]["micro_auc"], "micro_auc_none": m["none"]["micro_auc"],
-                         "macro_auc_per_video": m["per-video"]["macro_auc"], "eer_per_video": m["per-video"]["eer"],
-                         "smooth": s["smooth"]})
+            rows.append(
+                {
+                    "eval": art.ref,
+                    "method": method,
+                    "seed": seed,
+                    "score": score.removeprefix("score_"),
+                    "micro_auc_per_video": m["per-video"]["micro_auc"],
+                    "micro_auc_none": m["none"]["micro_auc"],
+                    "macro_auc_per_video": m["per-video"]["macro_auc"],
+                    "eer_per_video": m["per-video"]["eer"],
+                    "smooth": s["smooth"],
+                }
+            )
     return rows
 
 

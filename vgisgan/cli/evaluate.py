@@ -7,8 +7,18 @@ from typing import Optional
 
 import typer
 
-from vgisgan.cli.common import (ConfigOption, DeviceOption, ForceOption, NameOption, RichProgress, StoreOption, echo,
-                                handle_errors, note, out_console)
+from vgisgan.cli.common import (
+    ConfigOption,
+    DeviceOption,
+    ForceOption,
+    NameOption,
+    RichProgress,
+    StoreOption,
+    echo,
+    handle_errors,
+    note,
+    out_console,
+)
 from vgisgan.config import EvaluateConfig as C
 
 
@@ -24,8 +34,13 @@ def metrics_table(summary: dict, title: str):
 
     for score, m in summary["metrics"].items():
         pv, raw = m["per-video"], m["none"]
-        table.add_row(score.removeprefix("score_"), pct(pv["micro_auc"]), pct(raw["micro_auc"]), pct(pv["macro_auc"]),
-                      pct(pv["eer"]))
+        table.add_row(
+            score.removeprefix("score_"),
+            pct(pv["micro_auc"]),
+            pct(raw["micro_auc"]),
+            pct(pv["macro_auc"]),
+            pct(pv["eer"]),
+        )
     for ref, value in summary.get("references", {}).items():
         table.add_row(f"[dim]{ref}[/]", f"[dim]{value:.1f}[/]", "", "", "")
     return table
@@ -33,8 +48,12 @@ def metrics_table(summary: dict, title: str):
 
 @handle_errors
 def evaluate(
-    gan: Optional[str] = typer.Option(None, "--gan", help="GAN for the psnr score; default: the latest made from the frames."),
-    detector: Optional[str] = typer.Option(None, "--detector", help="Detector; default: the latest made from the frames."),
+    gan: Optional[str] = typer.Option(
+        None, "--gan", help="GAN for the psnr score; default: the latest made from the frames."
+    ),
+    detector: Optional[str] = typer.Option(
+        None, "--detector", help="Detector; default: the latest made from the frames."
+    ),
     frames: Optional[str] = typer.Option(None, "--frames", help="Frame cache with the test split; default: the GAN's."),
     alpha: Optional[float] = typer.Option(None, "--alpha", help=C.help("alpha")),
     smooth: Optional[float] = typer.Option(None, "--smooth", help=C.help("smooth")),
@@ -53,12 +72,24 @@ def evaluate(
 
     cfg = C.build(config, alpha=alpha, smooth=smooth, batch_size=batch_size, plots=plots)
     with RichProgress() as bars:
-        result = stage.run(cfg, Store(store), gan_ref=gan, detector_ref=detector, frames_ref=frames, name=name,
-                           device=resolve_device(device), force=force, progress=bars, notes=note)
+        result = stage.run(
+            cfg,
+            Store(store),
+            gan_ref=gan,
+            detector_ref=detector,
+            frames_ref=frames,
+            name=name,
+            device=resolve_device(device),
+            force=force,
+            progress=bars,
+            notes=note,
+        )
     art = result.artifact
     s = art.manifest.summary
-    echo(f"{'reused' if result.reused else 'published'} {art.ref}: {s['frames_scored']} frames scored -> "
-         f"{art.file('scores.csv')}")
+    echo(
+        f"{'reused' if result.reused else 'published'} {art.ref}: {s['frames_scored']} frames scored -> "
+        f"{art.file('scores.csv')}"
+    )
     if s["metrics"]:
         smooth_note = f", smoothing sigma {s['smooth']}" if s["smooth"] else ", no smoothing"
         out_console.print(metrics_table(s, f"{s['dataset']} frame-level metrics (%){smooth_note}"))

@@ -7,8 +7,17 @@ from typing import Optional
 
 import typer
 
-from vgisgan.cli.common import (ConfigOption, DeviceOption, ForceOption, NameOption, RichProgress, StoreOption, echo,
-                                handle_errors, note)
+from vgisgan.cli.common import (
+    ConfigOption,
+    DeviceOption,
+    ForceOption,
+    NameOption,
+    RichProgress,
+    StoreOption,
+    echo,
+    handle_errors,
+    note,
+)
 from vgisgan.config import GenerateConfig as C
 
 
@@ -16,8 +25,12 @@ from vgisgan.config import GenerateConfig as C
 def generate(
     n: Optional[int] = typer.Option(None, "--n", help=C.help("n")),
     method: Optional[str] = typer.Option(None, "--method", help=C.help("method")),
-    gan: Optional[str] = typer.Option(None, "--gan", help="GAN artifact (gan/NAME[@vN]) for ffp-pseudo; default: the latest."),
-    frames: Optional[str] = typer.Option(None, "--frames", help="Frame cache; default: the one the GAN was trained on."),
+    gan: Optional[str] = typer.Option(
+        None, "--gan", help="GAN artifact (gan/NAME[@vN]) for ffp-pseudo; default: the latest."
+    ),
+    frames: Optional[str] = typer.Option(
+        None, "--frames", help="Frame cache; default: the one the GAN was trained on."
+    ),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help=C.help("batch_size")),
     seed: Optional[int] = typer.Option(None, "--seed", help=C.help("seed")),
     t_past: Optional[int] = typer.Option(None, "--t-past", help=C.help("t_past")),
@@ -34,12 +47,24 @@ def generate(
     from vgisgan.stages import generate as stage
     from vgisgan.store import Store
 
-    cfg = C.build(config, n=n, method=method, batch_size=batch_size, seed=seed, t_past=t_past, skip=skip,
-                  patch_frac=patch_frac)
+    cfg = C.build(
+        config, n=n, method=method, batch_size=batch_size, seed=seed, t_past=t_past, skip=skip, patch_frac=patch_frac
+    )
     with RichProgress() as bars:
-        result = stage.run(cfg, Store(store), gan_ref=gan, frames_ref=frames, name=name,
-                           device=resolve_device(device), force=force, progress=bars, notes=note)
+        result = stage.run(
+            cfg,
+            Store(store),
+            gan_ref=gan,
+            frames_ref=frames,
+            name=name,
+            device=resolve_device(device),
+            force=force,
+            progress=bars,
+            notes=note,
+        )
     s = result.artifact.manifest.summary
     verb = "reused" if result.reused else "published"
-    echo(f"{verb} {result.artifact.ref}: {s['n']} {s['method']} pseudo-anomalies, PSNR to the real next frame "
-         f"{s['pseudo_vs_real']['psnr_to_real_db']} dB; preview: {result.artifact.file('preview.png')}")
+    echo(
+        f"{verb} {result.artifact.ref}: {s['n']} {s['method']} pseudo-anomalies, PSNR to the real next frame "
+        f"{s['pseudo_vs_real']['psnr_to_real_db']} dB; preview: {result.artifact.file('preview.png')}"
+    )

@@ -8,7 +8,16 @@ from typing import Optional
 
 import typer
 
-from vgisgan.cli.common import ConfigOption, ForceOption, NameOption, RichProgress, StoreOption, echo, handle_errors, note
+from vgisgan.cli.common import (
+    ConfigOption,
+    ForceOption,
+    NameOption,
+    RichProgress,
+    StoreOption,
+    echo,
+    handle_errors,
+    note,
+)
 from vgisgan.config import DATASETS, PrepareConfig, SyntheticConfig, parse_size
 
 
@@ -16,10 +25,13 @@ from vgisgan.config import DATASETS, PrepareConfig, SyntheticConfig, parse_size
 def prepare(
     dataset: str = typer.Argument(..., help="One of: " + ", ".join(DATASETS) + "."),
     source: Optional[Path] = typer.Option(
-        None, "--source", help="Dataset folder or archive (.zip/.tar/.tar.gz). Default: $VGISGAN_DATA/DATASET, "
-        "then ./datasets/DATASET."
+        None,
+        "--source",
+        help="Dataset folder or archive (.zip/.tar/.tar.gz). Default: $VGISGAN_DATA/DATASET, then ./datasets/DATASET.",
     ),
-    size: Optional[str] = typer.Option(None, "--size", help="Frame size HxW after resizing. " + PrepareConfig.help("size")),
+    size: Optional[str] = typer.Option(
+        None, "--size", help="Frame size HxW after resizing. " + PrepareConfig.help("size")
+    ),
     channels: Optional[int] = typer.Option(None, "--channels", help=PrepareConfig.help("channels")),
     workers: Optional[int] = typer.Option(None, "--workers", help=PrepareConfig.help("workers")),
     storage: Optional[str] = typer.Option(None, "--storage", help=PrepareConfig.help("storage")),
@@ -27,8 +39,12 @@ def prepare(
     labels: Optional[Path] = typer.Option(None, "--labels", help=PrepareConfig.help("labels")),
     seed: Optional[int] = typer.Option(None, "--seed", help="synthetic: " + SyntheticConfig.help("seed")),
     synth_size: Optional[int] = typer.Option(None, "--synth-size", help="synthetic: " + SyntheticConfig.help("size")),
-    train_videos: Optional[int] = typer.Option(None, "--train-videos", help="synthetic: " + SyntheticConfig.help("train_videos")),
-    test_videos: Optional[int] = typer.Option(None, "--test-videos", help="synthetic: " + SyntheticConfig.help("test_videos")),
+    train_videos: Optional[int] = typer.Option(
+        None, "--train-videos", help="synthetic: " + SyntheticConfig.help("train_videos")
+    ),
+    test_videos: Optional[int] = typer.Option(
+        None, "--test-videos", help="synthetic: " + SyntheticConfig.help("test_videos")
+    ),
     length: Optional[int] = typer.Option(None, "--length", help="synthetic: " + SyntheticConfig.help("length")),
     name: Optional[str] = NameOption,
     config: Optional[Path] = ConfigOption,
@@ -39,11 +55,23 @@ def prepare(
     from vgisgan.stages import prepare as stage
     from vgisgan.store import Store
 
-    synthetic = {k: v for k, v in dict(seed=seed, size=synth_size, train_videos=train_videos,
-                                       test_videos=test_videos, length=length).items() if v is not None}
+    synthetic = {
+        k: v
+        for k, v in dict(
+            seed=seed, size=synth_size, train_videos=train_videos, test_videos=test_videos, length=length
+        ).items()
+        if v is not None
+    }
     cfg = PrepareConfig.build(
-        config, dataset=dataset, source=str(source) if source else None, size=parse_size(size), channels=channels,
-        workers=workers, storage=storage, min_length=min_length, labels=str(labels) if labels else None,
+        config,
+        dataset=dataset,
+        source=str(source) if source else None,
+        size=parse_size(size),
+        channels=channels,
+        workers=workers,
+        storage=storage,
+        min_length=min_length,
+        labels=str(labels) if labels else None,
         synthetic=synthetic or None,
     )
     data_dirs = [Path(p) for p in [os.environ.get("VGISGAN_DATA")] if p] + [Path("datasets")]
@@ -52,6 +80,8 @@ def prepare(
     s = result.artifact.manifest.summary
     verb = "reused" if result.reused else "published"
     abnormal = s["test"].get("abnormal_frames")
-    echo(f"{verb} {result.artifact.ref}: train {s['train']['videos']} videos / {s['train']['frames']} frames, "
-         f"test {s['test']['videos']} videos / {s['test']['frames']} frames / "
-         f"{'no labels' if abnormal is None else f'{abnormal} abnormal'}, {s['bytes'] / 2**20:.1f} MiB")
+    echo(
+        f"{verb} {result.artifact.ref}: train {s['train']['videos']} videos / {s['train']['frames']} frames, "
+        f"test {s['test']['videos']} videos / {s['test']['frames']} frames / "
+        f"{'no labels' if abnormal is None else f'{abnormal} abnormal'}, {s['bytes'] / 2**20:.1f} MiB"
+    )

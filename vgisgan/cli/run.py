@@ -15,11 +15,19 @@ from vgisgan.cli.common import DeviceOption, RichProgress, StoreOption, echo, ha
 def run(
     dataset: str = typer.Argument("synthetic", help="ped2, ped1, avenue, shanghaitech, synthetic or folder."),
     source: Optional[Path] = typer.Option(None, "--source", help="Dataset folder or archive (see `prepare --help`)."),
-    preset: str = typer.Option("cpu", "--preset", help="tiny (seconds, for tests), cpu (a laptop), paper (FFP settings, a GPU)."),
+    preset: str = typer.Option(
+        "cpu", "--preset", help="tiny (seconds, for tests), cpu (a laptop), paper (FFP settings, a GPU)."
+    ),
     method: str = typer.Option("ffp-pseudo", "--method", help="Pseudo-anomaly method (docs/methods.md)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of train-gan, generate and train-detector (default: each stage's)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML with [prepare], [train_gan], [generate], "
-                                          "[train_detector], [evaluate] sections overriding the preset."),
+    seed: Optional[int] = typer.Option(
+        None, "--seed", help="Seed of train-gan, generate and train-detector (default: each stage's)."
+    ),
+    config: Optional[Path] = typer.Option(
+        None,
+        "--config",
+        help="TOML with [prepare], [train_gan], [generate], "
+        "[train_detector], [evaluate] sections overriding the preset.",
+    ),
     device: str = DeviceOption,
     force: bool = typer.Option(False, "--force", help="Redo every stage even where a matching artifact exists."),
     store: Path = StoreOption,
@@ -34,9 +42,20 @@ def run(
     overrides = load_toml(config) if config else {}
     data_dirs = [Path(p) for p in [os.environ.get("VGISGAN_DATA")] if p] + [Path("datasets")]
     with RichProgress() as bars:
-        results = pipeline.run(dataset, Store(store), preset=preset, method=method, seed=seed,
-                               source=str(source) if source else None, overrides=overrides, data_dirs=data_dirs,
-                               device=resolve_device(device), force=force, progress=bars, notes=note)
+        results = pipeline.run(
+            dataset,
+            Store(store),
+            preset=preset,
+            method=method,
+            seed=seed,
+            source=str(source) if source else None,
+            overrides=overrides,
+            data_dirs=data_dirs,
+            device=resolve_device(device),
+            force=force,
+            progress=bars,
+            notes=note,
+        )
     for stage, r in results.items():
         echo(f"{stage:15s} {'reused   ' if r.reused else 'published'} {r.artifact.ref}  ({r.artifact.path})")
     summary = results["evaluate"].artifact.manifest.summary

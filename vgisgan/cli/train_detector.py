@@ -7,22 +7,36 @@ from typing import Optional
 
 import typer
 
-from vgisgan.cli.common import (ConfigOption, DeviceOption, ForceOption, NameOption, RichProgress, StoreOption, echo,
-                                handle_errors, note)
+from vgisgan.cli.common import (
+    ConfigOption,
+    DeviceOption,
+    ForceOption,
+    NameOption,
+    RichProgress,
+    StoreOption,
+    echo,
+    handle_errors,
+    note,
+)
 from vgisgan.config import DetectorConfig as C
 
 
 @handle_errors
 def train_detector(
-    pseudo: Optional[str] = typer.Option(None, "--pseudo", help="Pseudo-anomalies (pseudo/NAME[@vN]); default: the latest."),
-    frames: Optional[str] = typer.Option(None, "--frames", help="Frame cache; default: the one the pseudo-anomalies came from."),
+    pseudo: Optional[str] = typer.Option(
+        None, "--pseudo", help="Pseudo-anomalies (pseudo/NAME[@vN]); default: the latest."
+    ),
+    frames: Optional[str] = typer.Option(
+        None, "--frames", help="Frame cache; default: the one the pseudo-anomalies came from."
+    ),
     epochs: Optional[int] = typer.Option(None, "--epochs", help=C.help("epochs")),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help=C.help("batch_size")),
     lr: Optional[float] = typer.Option(None, "--lr", help=C.help("lr")),
     width: Optional[int] = typer.Option(None, "--width", help=C.help("width")),
     val_fraction: Optional[float] = typer.Option(None, "--val-fraction", help=C.help("val_fraction")),
-    normal_predictions: Optional[bool] = typer.Option(None, "--normal-predictions/--no-normal-predictions",
-                                                      help=C.help("normal_predictions")),
+    normal_predictions: Optional[bool] = typer.Option(
+        None, "--normal-predictions/--no-normal-predictions", help=C.help("normal_predictions")
+    ),
     seed: Optional[int] = typer.Option(None, "--seed", help=C.help("seed")),
     resume: bool = typer.Option(False, "--resume", help="Continue the unfinished run with the same config."),
     device: str = DeviceOption,
@@ -36,12 +50,32 @@ def train_detector(
     from vgisgan.stages import train_detector as stage
     from vgisgan.store import Store
 
-    cfg = C.build(config, epochs=epochs, batch_size=batch_size, lr=lr, width=width, val_fraction=val_fraction,
-                  normal_predictions=normal_predictions, seed=seed)
+    cfg = C.build(
+        config,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        width=width,
+        val_fraction=val_fraction,
+        normal_predictions=normal_predictions,
+        seed=seed,
+    )
     with RichProgress() as bars:
-        result = stage.run(cfg, Store(store), pseudo_ref=pseudo, frames_ref=frames, name=name,
-                           device=resolve_device(device), resume=resume, force=force, progress=bars, notes=note)
+        result = stage.run(
+            cfg,
+            Store(store),
+            pseudo_ref=pseudo,
+            frames_ref=frames,
+            name=name,
+            device=resolve_device(device),
+            resume=resume,
+            force=force,
+            progress=bars,
+            notes=note,
+        )
     s = result.artifact.manifest.summary
     verb = "reused" if result.reused else "published"
-    echo(f"{verb} {result.artifact.ref}: validation AUC {s['val_auc']} (epoch {s['best_epoch']}, held-out training "
-         f"videos, {s['val_examples']} examples)")
+    echo(
+        f"{verb} {result.artifact.ref}: validation AUC {s['val_auc']} (epoch {s['best_epoch']}, held-out training "
+        f"videos, {s['val_examples']} examples)"
+    )

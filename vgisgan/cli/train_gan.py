@@ -7,8 +7,17 @@ from typing import Optional
 
 import typer
 
-from vgisgan.cli.common import (ConfigOption, DeviceOption, ForceOption, NameOption, RichProgress, StoreOption, echo,
-                                handle_errors, note)
+from vgisgan.cli.common import (
+    ConfigOption,
+    DeviceOption,
+    ForceOption,
+    NameOption,
+    RichProgress,
+    StoreOption,
+    echo,
+    handle_errors,
+    note,
+)
 from vgisgan.config import TrainGanConfig as C
 
 
@@ -38,7 +47,9 @@ def train_gan(
     sample_every: Optional[int] = typer.Option(None, "--sample-every", help=C.help("sample_every")),
     checkpoint_every: Optional[int] = typer.Option(None, "--checkpoint-every", help=C.help("checkpoint_every")),
     amp: Optional[bool] = typer.Option(None, "--amp/--no-amp", help=C.help("amp")),
-    channels_last: Optional[bool] = typer.Option(None, "--channels-last/--no-channels-last", help=C.help("channels_last")),
+    channels_last: Optional[bool] = typer.Option(
+        None, "--channels-last/--no-channels-last", help=C.help("channels_last")
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue the unfinished run with the same config."),
     tensorboard: bool = typer.Option(False, "--tensorboard", help="Also write TensorBoard events (needs tensorboard)."),
     device: str = DeviceOption,
@@ -55,15 +66,47 @@ def train_gan(
     from vgisgan.stages import train_gan as stage
     from vgisgan.store import Store
 
-    cfg = C.build(config, iters=iters, batch_size=batch_size, t_past=t_past, width=width, depth=depth,
-                  d_width=d_width, pseudo_output=pseudo_output, max_shift=max_shift, lr_g=lr_g, lr_d=lr_d, w_motion=w_motion, w_adv=w_adv, w_departure=w_departure,
-                  departure_margin=departure_margin, departure_top=departure_top, flow=flow, flow_weights=str(flow_weights) if flow_weights else None,
-                  flip=flip, seed=seed, log_every=log_every, sample_every=sample_every,
-                  checkpoint_every=checkpoint_every, amp=amp, channels_last=channels_last)
+    cfg = C.build(
+        config,
+        iters=iters,
+        batch_size=batch_size,
+        t_past=t_past,
+        width=width,
+        depth=depth,
+        d_width=d_width,
+        pseudo_output=pseudo_output,
+        max_shift=max_shift,
+        lr_g=lr_g,
+        lr_d=lr_d,
+        w_motion=w_motion,
+        w_adv=w_adv,
+        w_departure=w_departure,
+        departure_margin=departure_margin,
+        departure_top=departure_top,
+        flow=flow,
+        flow_weights=str(flow_weights) if flow_weights else None,
+        flip=flip,
+        seed=seed,
+        log_every=log_every,
+        sample_every=sample_every,
+        checkpoint_every=checkpoint_every,
+        amp=amp,
+        channels_last=channels_last,
+    )
     dev = resolve_device(device)
     with RichProgress() as bars:
-        result = stage.run(cfg, Store(store), frames_ref=frames, name=name, device=dev, resume=resume, force=force,
-                           tensorboard=tensorboard, progress=bars, notes=note)
+        result = stage.run(
+            cfg,
+            Store(store),
+            frames_ref=frames,
+            name=name,
+            device=dev,
+            resume=resume,
+            force=force,
+            tensorboard=tensorboard,
+            progress=bars,
+            notes=note,
+        )
     if result is None:
         return
     s = result.artifact.manifest.summary
@@ -71,6 +114,8 @@ def train_gan(
         echo(f"reused {result.artifact.ref}")
         return
     f = s["final"]
-    echo(f"published {result.artifact.ref}: {s['iters']} iterations in {s['seconds']} s ({s['iters_per_s']} it/s on "
-         f"{s['device']}); last batch: normal PSNR {f.get('psnr_n', float('nan')):.2f} dB, pseudo PSNR "
-         f"{f.get('psnr_p', float('nan')):.2f} dB, pseudo motion departure {f.get('departure_p', float('nan')):.3f} px")
+    echo(
+        f"published {result.artifact.ref}: {s['iters']} iterations in {s['seconds']} s ({s['iters_per_s']} it/s on "
+        f"{s['device']}); last batch: normal PSNR {f.get('psnr_n', float('nan')):.2f} dB, pseudo PSNR "
+        f"{f.get('psnr_p', float('nan')):.2f} dB, pseudo motion departure {f.get('departure_p', float('nan')):.3f} px"
+    )

@@ -101,8 +101,9 @@ class FrameCache:
         self.storage: str = index["storage"]
         self.chunk: int = index["chunk"]
         self.has_labels: bool = index["has_labels"]
-        self._videos = {s: [VideoInfo(**{**v, "source_size": tuple(v["source_size"])}) for v in index["splits"][s]]
-                        for s in SPLITS}
+        self._videos = {
+            s: [VideoInfo(**{**v, "source_size": tuple(v["source_size"])}) for v in index["splits"][s]] for s in SPLITS
+        }
         self._arrays: dict[str, np.ndarray] = {}
         self._zips: dict[str, zipfile.ZipFile] = {}
         self._chunk_cache: dict[tuple[str, int, int], np.ndarray] = {}

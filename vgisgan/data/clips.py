@@ -22,8 +22,9 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
 class ClipSampler:
     """Random clips of `n` consecutive frames across all videos of a split, from a seeded generator."""
 
-    def __init__(self, cache: FrameCache, split: str, n: int, seed: int, flip: bool = False,
-                 videos: list[int] | None = None):
+    def __init__(
+        self, cache: FrameCache, split: str, n: int, seed: int, flip: bool = False, videos: list[int] | None = None
+    ):
         self.cache, self.split, self.n, self.flip = cache, split, n, flip
         starts = cache.clip_starts(split, n)
         if videos is not None:

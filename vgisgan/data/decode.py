@@ -50,7 +50,9 @@ def decode_item(
             buf = np.frombuffer(src.read_bytes(rel), np.uint8)
             img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
             if img is None:
-                raise VgisganError(f"{src.describe(rel)} is not a readable image (corrupt frame?): replace or remove it")
+                raise VgisganError(
+                    f"{src.describe(rel)} is not a readable image (corrupt frame?): replace or remove it"
+                )
             first = _check_size(first, img.shape, src.describe(rel))
             out.append(convert(img, size, channels))
             if len(out) % 16 == 0:

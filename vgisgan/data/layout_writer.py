@@ -60,8 +60,12 @@ def write_layout(layout: str, out: Path, train: list[Video], test: list[Video], 
         lines = []
         for i, v in enumerate(test):
             _write_frames(root / f"Test/Test{i + 1:03d}", v.frames, ".tif", start=1)
-            _write_frames(root / f"Test/Test{i + 1:03d}_gt", (v.masks[..., None] * 255).repeat(3, -1).astype(np.uint8),
-                          ".bmp", start=1)
+            _write_frames(
+                root / f"Test/Test{i + 1:03d}_gt",
+                (v.masks[..., None] * 255).repeat(3, -1).astype(np.uint8),
+                ".bmp",
+                start=1,
+            )
             spans = ", ".join(f"{s}:{e}" for s, e in label_ranges(v.labels))
             lines.append(f"TestVideoFile{{end+1}}.gt_frame = [{spans}];")
         (root / "Test/UCSDped2.m").write_text("TestVideoFile = {};\n" + "\n".join(lines) + "\n")

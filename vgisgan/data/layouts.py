@@ -241,7 +241,9 @@ def detect_layout(src: Source, dataset: str, labels_csv: str | None = None) -> L
         if layout is not None:
             for split in ("train", "test"):
                 if not layout.split(split):
-                    raise VgisganError(f"{src.location}: the {layout.name} layout was found but it has no {split} videos")
+                    raise VgisganError(
+                        f"{src.location}: the {layout.name} layout was found but it has no {split} videos"
+                    )
             return layout
     raise VgisganError(
         f"{src.location} does not hold {dataset} in a known layout (accepted: {', '.join(ACCEPTED[dataset])}; "

@@ -15,8 +15,11 @@ from torch import nn
 def encoder(c_in: int, w: int) -> nn.Sequential:
     layers: list[nn.Module] = []
     for c_out in (w, 2 * w, 4 * w, 4 * w):
-        layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c_out),
-                   nn.ReLU(inplace=True)]
+        layers += [
+            nn.Conv2d(c_in, c_out, 3, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(inplace=True),
+        ]
         c_in = c_out
     return nn.Sequential(*layers)
 
@@ -27,7 +30,9 @@ class Detector(nn.Module):
         c_in = (t_past + 2) * channels
         self.normal_features = encoder(c_in, width)
         self.anomaly_features = encoder(c_in, width)
-        self.classifier = nn.Sequential(nn.Linear(16 * width, 4 * width), nn.ReLU(inplace=True), nn.Linear(4 * width, 1))
+        self.classifier = nn.Sequential(
+            nn.Linear(16 * width, 4 * width), nn.ReLU(inplace=True), nn.Linear(4 * width, 1)
+        )
 
     def forward(self, past: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
         """past (B, T*C, H, W), candidate (B, C, H, W) in [-1, 1] -> logits (B,)."""

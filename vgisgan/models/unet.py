@@ -27,7 +27,9 @@ class UNet(nn.Module):
         widths = [width * 2**i for i in range(depth + 1)]
         self.inc = double_conv(in_channels, widths[0])
         self.down = nn.ModuleList(double_conv(widths[i], widths[i + 1]) for i in range(depth))
-        self.up = nn.ModuleList(nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in reversed(range(depth)))
+        self.up = nn.ModuleList(
+            nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2) for i in reversed(range(depth))
+        )
         self.merge = nn.ModuleList(double_conv(2 * widths[i], widths[i]) for i in reversed(range(depth)))
         self.out = nn.Conv2d(widths[0], out_channels, 3, padding=1)
 

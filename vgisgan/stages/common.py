@@ -16,8 +16,9 @@ class StageResult:
 
 def run_hash(kind: str, config: dict, inputs: list[InputRef], extra: object = None) -> str:
     """Identity of a run: its kind, resolved config and the content of its inputs (not their names)."""
-    return hash_json({"kind": kind, "config": config, "inputs": [(i.role, i.content_hash) for i in inputs],
-                      "extra": extra})
+    return hash_json(
+        {"kind": kind, "config": config, "inputs": [(i.role, i.content_hash) for i in inputs], "extra": extra}
+    )
 
 
 def try_reuse(store: Store, kind: str, name: str, config_hash: str, force: bool, notes: Notes) -> StageResult | None:

@@ -27,8 +27,12 @@ from vgisgan.stages.common import StageResult, run_hash, try_reuse
 from vgisgan.store import Artifact, Store
 
 # Published frame-level micro AUCs (per-video normalisation) of Future Frame Prediction, Liu et al. CVPR 2018.
-REFERENCES = {"ped1": {"FFP (published)": 83.1}, "ped2": {"FFP (published)": 95.4},
-              "avenue": {"FFP (published)": 85.1}, "shanghaitech": {"FFP (published)": 72.8}}
+REFERENCES = {
+    "ped1": {"FFP (published)": 83.1},
+    "ped2": {"FFP (published)": 95.4},
+    "avenue": {"FFP (published)": 85.1},
+    "shanghaitech": {"FFP (published)": 72.8},
+}
 
 
 def _frames_input(art: Artifact) -> str | None:
@@ -39,12 +43,17 @@ def _pick(store: Store, kind: str, ref: str | None, frames_hash: str | None) -> 
     """An explicit reference, else the newest artifact of `kind` made from the same frame cache (or None)."""
     if ref is not None:
         return store.resolve(ref, kind)
-    fits = [a for a in store.list(kind)
-            if frames_hash is None or any(i.role == "frames" and i.content_hash == frames_hash for i in a.manifest.inputs)]
+    fits = [
+        a
+        for a in store.list(kind)
+        if frames_hash is None or any(i.role == "frames" and i.content_hash == frames_hash for i in a.manifest.inputs)
+    ]
     return max(fits, key=lambda a: (a.manifest.created, a.manifest.version)) if fits else None
 
 
-def resolve_inputs(store: Store, gan_ref, detector_ref, frames_ref) -> tuple[Artifact, Artifact | None, Artifact | None]:
+def resolve_inputs(
+    store: Store, gan_ref, detector_ref, frames_ref
+) -> tuple[Artifact, Artifact | None, Artifact | None]:
     gan = store.resolve(gan_ref, "gan") if gan_ref else None
     det = store.resolve(detector_ref, "detector") if detector_ref else None
     made_from = _frames_input(gan) if gan else (_frames_input(det) if det else None)
@@ -52,20 +61,24 @@ def resolve_inputs(store: Store, gan_ref, detector_ref, frames_ref) -> tuple[Art
     gan = gan or _pick(store, "gan", None, frames.manifest.content_hash)
     det = det or _pick(store, "detector", None, frames.manifest.content_hash)
     if gan is None and det is None:
-        raise VgisganError(f"nothing to score {frames.ref} with: train a GAN (train-gan) or a detector first, "
-                           "or pass --gan/--detector")
+        raise VgisganError(
+            f"nothing to score {frames.ref} with: train a GAN (train-gan) or a detector first, or pass --gan/--detector"
+        )
     return frames, gan, det
 
 
 def _check_shape(art: Artifact, size, channels, cache: FrameCache, frames: Artifact) -> None:
     if tuple(size) != cache.size or channels != cache.channels:
-        raise VgisganError(f"{art.ref} works on {list(size)}x{channels} frames but {frames.ref} holds "
-                           f"{list(cache.size)}x{cache.channels}: pass a matching --frames")
+        raise VgisganError(
+            f"{art.ref} works on {list(size)}x{channels} frames but {frames.ref} holds "
+            f"{list(cache.size)}x{cache.channels}: pass a matching --frames"
+        )
 
 
 @torch.no_grad()
-def score_video(frames: np.ndarray, t: int, g_normal, t_gan: int, detector, t_det: int, batch: int,
-                device: torch.device) -> dict:
+def score_video(
+    frames: np.ndarray, t: int, g_normal, t_gan: int, detector, t_det: int, batch: int, device: torch.device
+) -> dict:
     """Scores of frames t..L-1 of one video; frames (L, H, W, C) uint8."""
     x = to_tensor(frames)  # (L, C, H, W)
     positions = np.arange(t, len(frames))
@@ -79,12 +92,20 @@ def score_video(frames: np.ndarray, t: int, g_normal, t_gan: int, detector, t_de
         if detector is not None:
             past = torch.stack([x[p - t_det : p].flatten(0, 1) for p in pos]).to(device)
             out["score_detector"].append(torch.sigmoid(detector(past, target).float()).cpu().numpy())
-    return {k: (np.concatenate(v) if isinstance(v, list) and v else (None if isinstance(v, list) else v))
-            for k, v in out.items()}
+    return {
+        k: (np.concatenate(v) if isinstance(v, list) and v else (None if isinstance(v, list) else v))
+        for k, v in out.items()
+    }
 
 
-def build_table(cache: FrameCache, gan: Artifact | None, det: Artifact | None, cfg: EvaluateConfig,
-                device: torch.device, progress: Progress) -> dict:
+def build_table(
+    cache: FrameCache,
+    gan: Artifact | None,
+    det: Artifact | None,
+    cfg: EvaluateConfig,
+    device: torch.device,
+    progress: Progress,
+) -> dict:
     g_normal = det_model = None
     t_gan = t_det = 0
     if gan is not None:
@@ -101,7 +122,9 @@ def build_table(cache: FrameCache, gan: Artifact | None, det: Artifact | None, c
     for i, info in enumerate(cache.videos("test")):
         if info.length <= t:
             continue
-        s = score_video(np.asarray(cache.video("test", i)), t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device)
+        s = score_video(
+            np.asarray(cache.video("test", i)), t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device
+        )
         cols["video"].append(np.full(len(s["frame"]), info.name, dtype=object))
         for k in ("frame", "psnr", "score_detector"):
             if s[k] is not None:
@@ -126,8 +149,10 @@ def join_labels(table: dict, cache: FrameCache) -> np.ndarray | None:
 def compute_metrics(table: dict, cfg: EvaluateConfig) -> dict:
     if table["label"] is None:
         return {}
-    return {s: score_metrics(table["label"], table[s], table["video"], table["frame"], cfg.smooth)
-            for s in available_scores(table)}
+    return {
+        s: score_metrics(table["label"], table[s], table["video"], table["frame"], cfg.smooth)
+        for s in available_scores(table)
+    }
 
 
 def available_scores(table: dict) -> list[str]:
@@ -140,8 +165,14 @@ def write_scores(table: dict, path) -> None:
         w = csv.writer(f)
         w.writerow(cols)
         for i in range(len(table["video"])):
-            w.writerow(["" if table[c] is None else (f"{table[c][i]:.6g}" if isinstance(table[c][i], float | np.floating)
-                        else table[c][i]) for c in cols])
+            w.writerow(
+                [
+                    ""
+                    if table[c] is None
+                    else (f"{table[c][i]:.6g}" if isinstance(table[c][i], float | np.floating) else table[c][i])
+                    for c in cols
+                ]
+            )
 
 
 def run(
@@ -163,7 +194,9 @@ def run(
         _check_shape(gan, gan.manifest.config["model"]["size"], gan.manifest.config["model"]["channels"], cache, frames)
     if det is not None:
         _check_shape(det, det.manifest.config["size"], det.manifest.config["channels"], cache, frames)
-    inputs = [store.input_ref("frames", frames)] + [store.input_ref(k, a) for k, a in (("gan", gan), ("detector", det)) if a]
+    inputs = [store.input_ref("frames", frames)] + [
+        store.input_ref(k, a) for k, a in (("gan", gan), ("detector", det)) if a
+    ]
     config = cfg.model_dump(mode="json")
     name = name or (det or gan).manifest.name  # type: ignore[union-attr]
     key = run_hash("eval", config, inputs)
@@ -182,9 +215,17 @@ def run(
     if table["label"] is None:
         notes(f"{frames.ref} has no test labels: scores are written, but AUC and EER need labels")
     dataset = frames.manifest.config.get("dataset", "")
-    summary = {"dataset": dataset, "frames_scored": int(len(table["video"])), "has_labels": table["label"] is not None,
-               "seconds": round(seconds, 1), "frames_per_s": round(len(table["video"]) / max(seconds, 1e-9), 1),
-               "smooth": cfg.smooth, "alpha": cfg.alpha, "metrics": metrics, "references": REFERENCES.get(dataset, {})}
+    summary = {
+        "dataset": dataset,
+        "frames_scored": int(len(table["video"])),
+        "has_labels": table["label"] is not None,
+        "seconds": round(seconds, 1),
+        "frames_per_s": round(len(table["video"]) / max(seconds, 1e-9), 1),
+        "smooth": cfg.smooth,
+        "alpha": cfg.alpha,
+        "metrics": metrics,
+        "references": REFERENCES.get(dataset, {}),
+    }
     with store.draft("eval", name) as draft:
         write_scores(table, draft.path / "scores.csv")
         (draft.path / "metrics.json").write_text(json.dumps(metrics, indent=2))

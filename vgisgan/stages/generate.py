@@ -39,7 +39,10 @@ def _stats(pseudo: np.ndarray, real: np.ndarray) -> dict:
     diff = pseudo.astype(np.float32) - real.astype(np.float32)
     mse = (diff / 255) ** 2
     psnr = 10 * np.log10(1 / np.maximum(mse.reshape(len(mse), -1).mean(1), 1e-10))
-    return {"mean_abs_diff_to_real": round(float(np.abs(diff).mean()), 3), "psnr_to_real_db": round(float(psnr.mean()), 3)}
+    return {
+        "mean_abs_diff_to_real": round(float(np.abs(diff).mean()), 3),
+        "psnr_to_real_db": round(float(psnr.mean()), 3),
+    }
 
 
 def run(
@@ -62,8 +65,10 @@ def run(
         if cfg.t_past not in (None, t_gan):
             raise VgisganError(f"--t-past {cfg.t_past} differs from the T={t_gan} that {gan.ref} was trained with")
         if tuple(gan.manifest.config["model"]["size"]) != cache.size:
-            raise VgisganError(f"{gan.ref} was trained on {gan.manifest.config['model']['size']} frames but "
-                               f"{frames.ref} holds {list(cache.size)}: pass the matching --frames")
+            raise VgisganError(
+                f"{gan.ref} was trained on {gan.manifest.config['model']['size']} frames but "
+                f"{frames.ref} holds {list(cache.size)}: pass the matching --frames"
+            )
         cfg = cfg.model_copy(update={"t_past": t_gan})
     elif cfg.t_past is None:
         cfg = cfg.model_copy(update={"t_past": 4})
@@ -114,9 +119,14 @@ def run(
         last = np.stack([cache.clip("train", int(v), int(fr) - 1, 1)[0] for v, fr in rows[:k]])
         preview_rows = [last, real[:k]] + ([normal[:k]] if normal is not None else []) + [pseudo[:k]]
         save_png(draft.path / "preview.png", grid(preview_rows))
-        summary = {"n": int(len(rows)), "method": cfg.method, "t_past": t, "has_normal": normal is not None,
-                   "seconds": round(time.perf_counter() - t0, 1),
-                   "pseudo_vs_real": _stats(pseudo, real)}
+        summary = {
+            "n": int(len(rows)),
+            "method": cfg.method,
+            "t_past": t,
+            "has_normal": normal is not None,
+            "seconds": round(time.perf_counter() - t0, 1),
+            "pseudo_vs_real": _stats(pseudo, real),
+        }
         if normal is not None:
             summary["normal_vs_real"] = _stats(normal, real)
         art = draft.publish(config, inputs, summary, key)

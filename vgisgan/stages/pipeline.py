@@ -24,8 +24,15 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # Seconds on a CPU: for tests and smoke checks, not for results.
     "tiny": {
         "prepare": {"size": (32, 32), "synthetic": {"size": 32, "train_videos": 3, "test_videos": 2, "length": 40}},
-        "train_gan": {"iters": 8, "batch_size": 4, "width": 4, "d_width": 4, "log_every": 4, "sample_every": 8,
-                      "checkpoint_every": 8},
+        "train_gan": {
+            "iters": 8,
+            "batch_size": 4,
+            "width": 4,
+            "d_width": 4,
+            "log_every": 4,
+            "sample_every": 8,
+            "checkpoint_every": 8,
+        },
         "generate": {"n": 48, "batch_size": 16},
         "train_detector": {"epochs": 2, "width": 4, "batch_size": 16},
         "evaluate": {"batch_size": 32},
@@ -33,8 +40,15 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # A 2-core CPU: about 3 minutes on the synthetic set, under an hour on UCSD Ped2 (docs/RESULTS.md).
     "cpu": {
         "prepare": {"size": (128, 128)},
-        "train_gan": {"iters": 2500, "batch_size": 4, "width": 16, "d_width": 16, "log_every": 25,
-                      "sample_every": 500, "checkpoint_every": 250},
+        "train_gan": {
+            "iters": 2500,
+            "batch_size": 4,
+            "width": 16,
+            "d_width": 16,
+            "log_every": 25,
+            "sample_every": 500,
+            "checkpoint_every": 250,
+        },
         "generate": {"n": 1000, "batch_size": 64},
         "train_detector": {"epochs": 4, "width": 12, "batch_size": 32},
         "evaluate": {"batch_size": 64},
@@ -42,8 +56,16 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # The published Future Frame Prediction settings (256x256, width 64), for a GPU.
     "paper": {
         "prepare": {"size": (256, 256), "synthetic": {"size": 256}},
-        "train_gan": {"iters": 80000, "batch_size": 4, "width": 64, "d_width": 64, "log_every": 100,
-                      "sample_every": 2000, "checkpoint_every": 2000, "amp": True},
+        "train_gan": {
+            "iters": 80000,
+            "batch_size": 4,
+            "width": 64,
+            "d_width": 64,
+            "log_every": 100,
+            "sample_every": 2000,
+            "checkpoint_every": 2000,
+            "amp": True,
+        },
         "generate": {"n": 5000, "batch_size": 64},
         "train_detector": {"epochs": 20, "width": 32, "batch_size": 64},
         "evaluate": {"batch_size": 64},
@@ -51,8 +73,10 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 }
 # Changes to a preset for the synthetic set, whose frames are small (64x64) and few.
 SYNTHETIC_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    "cpu": {"train_gan": {"iters": 300, "batch_size": 8, "sample_every": 100, "checkpoint_every": 100},
-            "generate": {"n": 600}},
+    "cpu": {
+        "train_gan": {"iters": 300, "batch_size": 8, "sample_every": 100, "checkpoint_every": 100},
+        "generate": {"n": 600},
+    },
 }
 
 
@@ -98,9 +122,13 @@ def run(
         for stage in ("train_gan", "generate", "train_detector"):
             s[stage] = {**s[stage], "seed": seed}
     try:  # validate every stage's settings before any heavy work
-        cfgs = (PrepareConfig.model_validate({**s["prepare"], "dataset": dataset, "source": source}),
-                TrainGanConfig.model_validate(s["train_gan"]), GenerateConfig.model_validate(s["generate"]),
-                DetectorConfig.model_validate(s["train_detector"]), EvaluateConfig.model_validate(s["evaluate"]))
+        cfgs = (
+            PrepareConfig.model_validate({**s["prepare"], "dataset": dataset, "source": source}),
+            TrainGanConfig.model_validate(s["train_gan"]),
+            GenerateConfig.model_validate(s["generate"]),
+            DetectorConfig.model_validate(s["train_detector"]),
+            EvaluateConfig.model_validate(s["evaluate"]),
+        )
     except Exception as e:  # pydantic's ValidationError, reported as one line
         raise VgisganError(f"invalid settings for preset {preset}: {e}".splitlines()[0]) from e
     c_prep, c_gan, c_gen, c_det, c_eval = cfgs
@@ -108,13 +136,32 @@ def run(
     out["prepare"] = prepare.run(c_prep, store, data_dirs=data_dirs, force=force, progress=progress, notes=notes)
     frames = out["prepare"].artifact.ref
     # The GAN is trained for every method: its normal branch gives the psnr score.
-    out["train_gan"] = train_gan.run(c_gan, store, frames_ref=frames, device=device, force=force,
-                                     progress=progress, notes=notes)
+    out["train_gan"] = train_gan.run(
+        c_gan, store, frames_ref=frames, device=device, force=force, progress=progress, notes=notes
+    )
     gan_ref = out["train_gan"].artifact.ref
-    out["generate"] = generate.run(c_gen, store, gan_ref=gan_ref, frames_ref=frames, device=device, force=force,
-                                   progress=progress, notes=notes)
-    out["train_detector"] = train_detector.run(c_det, store, pseudo_ref=out["generate"].artifact.ref, frames_ref=frames,
-                                               device=device, force=force, progress=progress, notes=notes)
-    out["evaluate"] = evaluate.run(c_eval, store, gan_ref=gan_ref, detector_ref=out["train_detector"].artifact.ref,
-                                   frames_ref=frames, device=device, force=force, progress=progress, notes=notes)
+    out["generate"] = generate.run(
+        c_gen, store, gan_ref=gan_ref, frames_ref=frames, device=device, force=force, progress=progress, notes=notes
+    )
+    out["train_detector"] = train_detector.run(
+        c_det,
+        store,
+        pseudo_ref=out["generate"].artifact.ref,
+        frames_ref=frames,
+        device=device,
+        force=force,
+        progress=progress,
+        notes=notes,
+    )
+    out["evaluate"] = evaluate.run(
+        c_eval,
+        store,
+        gan_ref=gan_ref,
+        detector_ref=out["train_detector"].artifact.ref,
+        frames_ref=frames,
+        device=device,
+        force=force,
+        progress=progress,
+        notes=notes,
+    )
     return out

@@ -125,8 +125,10 @@ def run(
             return reused
         layout = detect_layout(src, cfg.dataset, cfg.labels) if src else None
         if layout:
-            notes(f"found the {layout.name} layout in {src.location}: {len(layout.split('train'))} training and "
-                  f"{len(layout.split('test'))} test videos")
+            notes(
+                f"found the {layout.name} layout in {src.location}: {len(layout.split('train'))} training and "
+                f"{len(layout.split('test'))} test videos"
+            )
             for n in layout.notes:
                 notes(n)
         assert cfg.size is not None and cfg.channels is not None

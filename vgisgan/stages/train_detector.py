@@ -42,11 +42,20 @@ class Examples:
 
     def subset(self, mask: np.ndarray) -> "Examples":
         out = object.__new__(Examples)
-        out.candidates, out.labels, out.rows, out.cache = self.candidates[mask], self.labels[mask], self.rows[mask], self.cache
+        out.candidates, out.labels, out.rows, out.cache = (
+            self.candidates[mask],
+            self.labels[mask],
+            self.rows[mask],
+            self.cache,
+        )
         return out
 
     def batch(self, idx: np.ndarray, t_past: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        return pasts(self.cache, self.rows[idx], t_past), to_tensor(self.candidates[idx]), torch.from_numpy(self.labels[idx])
+        return (
+            pasts(self.cache, self.rows[idx], t_past),
+            to_tensor(self.candidates[idx]),
+            torch.from_numpy(self.labels[idx]),
+        )
 
 
 def read_pseudo(path, cache: FrameCache) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -55,8 +64,10 @@ def read_pseudo(path, cache: FrameCache) -> tuple[np.ndarray, np.ndarray, np.nda
     pseudo = np.load(path / "pseudo.npy", allow_pickle=False)
     normal = np.load(path / "normal.npy", allow_pickle=False) if (path / "normal.npy").exists() else None
     if pseudo.shape[1:] != (*cache.size, cache.channels):
-        raise VgisganError(f"{path}: pseudo-anomalies are {pseudo.shape[1:]} but the frame cache holds "
-                           f"{(*cache.size, cache.channels)} frames: pass the matching --frames")
+        raise VgisganError(
+            f"{path}: pseudo-anomalies are {pseudo.shape[1:]} but the frame cache holds "
+            f"{(*cache.size, cache.channels)} frames: pass the matching --frames"
+        )
     return rows, pseudo, normal
 
 
@@ -81,8 +92,82 @@ def predict(model: Detector, ex: Examples, t_past: int, batch: int, device: torc
 def validate(model: Detector, val: Examples, t_past: int, batch: int, device: torch.device) -> dict:
     p = predict(model, val, t_past, batch, device)
     y = val.labels
-    return {"val_auc": float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan"),
-            "val_acc": float(((p > 0.5) == (y > 0.5)).mean())}
+    return {
+        "val_auc": float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan"),
+        "val_acc": float(((p > 0.5) == (y > 0.5)).mean()),
+    }
+
+
+class Trainer:
+    """The detector, its optimizer and shuffling generator, the best epoch so far, and their checkpoint."""
+
+    def __init__(self, cfg: DetectorConfig, channels: int, t_past: int, device: torch.device):
+        torch.manual_seed(cfg.seed)
+        self.cfg, self.t_past, self.device = cfg, t_past, device
+        self.model = Detector(channels, t_past, cfg.width).to(device)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.epoch = 0
+        self.best: dict = {"val_auc": -1.0, "epoch": 0}
+        self.best_weights: dict | None = None
+
+    def save(self, path) -> None:
+        save_state(
+            path,
+            {
+                "model": self.model.state_dict(),
+                "optim": self.opt.state_dict(),
+                "rng": self.gen.get_state(),
+                "epoch": self.epoch,
+                "best": self.best,
+                "best_weights": self.best_weights,
+            },
+        )
+
+    def load(self, path) -> None:
+        state = load_state(path)
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optim"])
+        self.gen.set_state(state["rng"])
+        self.epoch, self.best, self.best_weights = int(state["epoch"]), state["best"], state["best_weights"]
+
+    def train_epoch(self, train: Examples, progress: Progress) -> float:
+        """One pass over the shuffled training examples; returns the mean loss."""
+        cfg, model = self.cfg, self.model
+        model.train()
+        pos_weight = torch.tensor((1 - train.labels).sum() / max(train.labels.sum(), 1), device=self.device)
+        order = torch.randperm(len(train.labels), generator=self.gen).numpy()
+        steps = (len(order) + cfg.batch_size - 1) // cfg.batch_size
+        total = 0.0
+        for s in range(steps):
+            past, cand, y = train.batch(order[s * cfg.batch_size : (s + 1) * cfg.batch_size], self.t_past)
+            logits = model(past.to(self.device), cand.to(self.device))
+            loss = F.binary_cross_entropy_with_logits(logits, y.to(self.device), pos_weight=pos_weight)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            total += loss.item()
+            progress("detector", self.epoch * steps + s + 1, cfg.epochs * steps)
+        self.epoch += 1
+        return total / steps
+
+    def keep_if_best(self, metrics: dict) -> None:
+        if metrics["val_auc"] > self.best["val_auc"] or self.best_weights is None:
+            self.best = {"val_auc": metrics["val_auc"], "epoch": self.epoch}
+            self.best_weights = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
+
+
+def split_examples(examples: Examples, cache: FrameCache, cfg: DetectorConfig, where: str, notes: Notes):
+    held_out = split_videos(len(cache.videos("train")), cfg.val_fraction, cfg.seed)
+    is_val = np.isin(examples.rows[:, 0], held_out)
+    train, val = examples.subset(~is_val), examples.subset(is_val)
+    if len(train.labels) == 0 or len(val.labels) == 0:
+        raise VgisganError(f"{where}: too few pseudo-anomalies to hold out validation videos; generate more")
+    notes(
+        f"{len(train.labels)} training and {len(val.labels)} validation examples "
+        f"(validation videos: {', '.join(cache.videos('train')[i].name for i in sorted(held_out))})"
+    )
+    return train, val
 
 
 def run(
@@ -103,8 +188,6 @@ def run(
     cache = FrameCache(frames.path)
     t_past = int(pseudo_art.manifest.summary["t_past"])
     rows, pseudo, normal = read_pseudo(pseudo_art.path, cache)
-    if not cfg.normal_predictions:
-        normal = None
     inputs = [store.input_ref("pseudo", pseudo_art), store.input_ref("frames", frames)]
     config = {**cfg.model_dump(mode="json"), "t_past": t_past, "channels": cache.channels, "size": list(cache.size)}
     name = name or pseudo_art.manifest.name
@@ -112,65 +195,41 @@ def run(
     if reused := try_reuse(store, "detector", name, key, force, notes):
         return reused
 
-    examples = Examples(cache, rows, pseudo, normal)
-    held_out = split_videos(len(cache.videos("train")), cfg.val_fraction, cfg.seed)
-    is_val = np.isin(examples.rows[:, 0], held_out)
-    train, val = examples.subset(~is_val), examples.subset(is_val)
-    if len(train.labels) == 0 or len(val.labels) == 0:
-        raise VgisganError(f"{pseudo_art.ref}: too few pseudo-anomalies to hold out validation videos; generate more")
-    notes(f"{len(train.labels)} training and {len(val.labels)} validation examples "
-          f"(validation videos: {', '.join(cache.videos('train')[i].name for i in sorted(held_out))})")
-
-    torch.manual_seed(cfg.seed)
-    model = Detector(cache.channels, t_past, cfg.width).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    gen = torch.Generator().manual_seed(cfg.seed)
+    examples = Examples(cache, rows, pseudo, normal if cfg.normal_predictions else None)
+    train, val = split_examples(examples, cache, cfg, pseudo_art.ref, notes)
+    trainer = Trainer(cfg, cache.channels, t_past, device)
     work = store.work_dir("detector", name, key)
     ckpt = work / "checkpoint.safetensors"
-    start, best = 0, {"val_auc": -1.0, "epoch": 0, "weights": None}
     if resume and ckpt.exists():
-        state = load_state(ckpt)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optim"])
-        gen.set_state(state["rng"])
-        start, best = int(state["epoch"]), {**state["best"], "weights": state["best_weights"]}
-        notes(f"resuming after epoch {start}")
-    log = CsvLog(work / "log.csv", start)
-    pos_weight = torch.tensor((1 - train.labels).sum() / max(train.labels.sum(), 1), device=device)
-    steps = (len(train.labels) + cfg.batch_size - 1) // cfg.batch_size
+        trainer.load(ckpt)
+        notes(f"resuming after epoch {trainer.epoch}")
+    log = CsvLog(work / "log.csv", trainer.epoch, step="epoch")
     t0 = time.perf_counter()
     with StopRequest() as stop:
-        for epoch in range(start, cfg.epochs):
-            model.train()
-            order = torch.randperm(len(train.labels), generator=gen).numpy()
-            total = 0.0
-            for s in range(steps):
-                past, cand, y = train.batch(order[s * cfg.batch_size : (s + 1) * cfg.batch_size], t_past)
-                loss = F.binary_cross_entropy_with_logits(model(past.to(device), cand.to(device)), y.to(device),
-                                                          pos_weight=pos_weight)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                total += loss.item()
-                progress("detector", epoch * steps + s + 1, cfg.epochs * steps)
-            metrics = validate(model, val, t_past, cfg.batch_size, device)
-            log.append({"epoch": epoch + 1, "iter": epoch + 1, "train_loss": total / steps, **metrics})
-            if metrics["val_auc"] > best["val_auc"] or best["weights"] is None:
-                best = {"val_auc": metrics["val_auc"], "epoch": epoch + 1,
-                        "weights": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
-            save_state(ckpt, {"model": model.state_dict(), "optim": opt.state_dict(), "rng": gen.get_state(),
-                              "epoch": epoch + 1, "best": {k: v for k, v in best.items() if k != "weights"},
-                              "best_weights": best["weights"]})
+        while trainer.epoch < cfg.epochs:
+            loss = trainer.train_epoch(train, progress)
+            metrics = validate(trainer.model, val, t_past, cfg.batch_size, device)
+            log.append({"epoch": trainer.epoch, "train_loss": loss, **metrics})
+            trainer.keep_if_best(metrics)
+            trainer.save(ckpt)
             if stop.requested:
-                notes(f"stopped after epoch {epoch + 1}; continue with --resume")
+                notes(f"stopped after epoch {trainer.epoch}; continue with --resume")
                 raise KeyboardInterrupt
 
     with store.draft("detector", name) as draft:
-        save_file({k: v.contiguous() for k, v in best["weights"].items()}, str(draft.path / "detector.safetensors"))
+        assert trainer.best_weights is not None
+        save_file(
+            {k: v.contiguous() for k, v in trainer.best_weights.items()}, str(draft.path / "detector.safetensors")
+        )
         (draft.path / "log.csv").write_bytes((work / "log.csv").read_bytes())
-        summary = {"best_epoch": best["epoch"], "val_auc": round(best["val_auc"], 4),
-                   "train_examples": int(len(train.labels)), "val_examples": int(len(val.labels)),
-                   "seconds": round(time.perf_counter() - t0, 1), "device": str(device)}
+        summary = {
+            "best_epoch": trainer.best["epoch"],
+            "val_auc": round(trainer.best["val_auc"], 4),
+            "train_examples": int(len(train.labels)),
+            "val_examples": int(len(val.labels)),
+            "seconds": round(time.perf_counter() - t0, 1),
+            "device": str(device),
+        }
         art = draft.publish(config, inputs, summary, key)
     return StageResult(art, reused=False)
 

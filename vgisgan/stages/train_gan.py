@@ -6,7 +6,6 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from pydantic import ValidationError
 from safetensors.torch import save_file
@@ -37,9 +36,16 @@ def check_clips(cache: FrameCache, t_past: int, where: str) -> None:
 
 def model_config(cache: FrameCache, cfg: TrainGanConfig) -> GanModelConfig:
     try:
-        return GanModelConfig(channels=cache.channels, size=cache.size, t_past=cfg.t_past, width=cfg.width,
-                              depth=cfg.depth, d_width=cfg.d_width, pseudo_output=cfg.pseudo_output,
-                              max_shift=cfg.max_shift)
+        return GanModelConfig(
+            channels=cache.channels,
+            size=cache.size,
+            t_past=cfg.t_past,
+            width=cfg.width,
+            depth=cfg.depth,
+            d_width=cfg.d_width,
+            pseudo_output=cfg.pseudo_output,
+            max_shift=cfg.max_shift,
+        )
     except ValidationError as e:
         raise VgisganError(describe_validation_error(e, None)) from e
 
@@ -72,8 +78,9 @@ def _raw(m: torch.nn.Module) -> torch.nn.Module:
     return getattr(m, "module", m)
 
 
-def _publish(store: Store, name: str, key: str, nets: GanNets, work: Path, config: dict, inputs: list,
-             summary: dict) -> Artifact:
+def _publish(
+    store: Store, name: str, key: str, nets: GanNets, work: Path, config: dict, inputs: list, summary: dict
+) -> Artifact:
     with store.draft("gan", name) as draft:
         for k, m in nets.trainable().items():
             weights = {n: t.detach().cpu().contiguous() for n, t in _raw(m).state_dict().items()}
@@ -124,18 +131,20 @@ def run(
 
     info = init_from_env(device)
     try:
-        return _train(cfg, store, mcfg, cache, flow, name, key, config, inputs, info, resume, tensorboard,
-                      progress, notes)
+        return _train(
+            cfg, store, mcfg, cache, flow, name, key, config, inputs, info, resume, tensorboard, progress, notes
+        )
     finally:
         shutdown(info)
 
 
-def _train(cfg, store, mcfg, cache, flow, name, key, config, inputs, info: DistInfo, resume, tensorboard,
-           progress, notes) -> StageResult | None:
+def _train(
+    cfg, store, mcfg, cache, flow, name, key, config, inputs, info: DistInfo, resume, tensorboard, progress, notes
+) -> StageResult | None:
     device = info.device
     torch.manual_seed(cfg.seed)  # same initial weights on every rank
     nets = build_nets(mcfg, flow)
-    for k, m in nets.trainable().items():
+    for m in nets.trainable().values():
         m.to(device)
         if cfg.channels_last and device.type == "cuda":
             m.to(memory_format=torch.channels_last)
@@ -175,8 +184,14 @@ def _train(cfg, store, mcfg, cache, flow, name, key, config, inputs, info: DistI
                     if tb is not None:
                         for k, v in stats.items():
                             tb.add_scalar(k, v, done)
-                    progress("train-gan", done, cfg.iters, psnr_n=stats["psnr_n"], psnr_p=stats["psnr_p"],
-                             depart=stats["departure_p"])
+                    progress(
+                        "train-gan",
+                        done,
+                        cfg.iters,
+                        psnr_n=stats["psnr_n"],
+                        psnr_p=stats["psnr_p"],
+                        depart=stats["departure_p"],
+                    )
                 if info.is_main and (done % cfg.sample_every == 0 or done == cfg.iters):
                     _sample_grid(clip, frames, work / "samples" / f"iter_{done:07d}.png")
                 if info.is_main and done % cfg.checkpoint_every == 0:

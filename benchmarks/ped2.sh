@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Reproduce the UCSD Ped2 numbers of docs/RESULTS.md from scratch: prepare, train-gan, generate,
+# train-detector and evaluate with one preset, for each method and seed, then one comparison table.
+#
+#   benchmarks/ped2.sh [STORE]            (default STORE: artifacts-ped2)
+#   env: PED2=path/to/ped2  PRESET=cpu  DEVICE=cpu  SEEDS="0"  METHODS="ffp-pseudo skip-frame patch"
+#
+# Each stage's own time is in its manifest summary ("seconds"); `vgisgan artifacts show REF` prints it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+PED2=${PED2:-$here/../shared/datasets/ped2}
+STORE=${1:-artifacts-ped2}
+for seed in ${SEEDS:-0}; do
+  for method in ${METHODS:-ffp-pseudo skip-frame patch}; do
+    start=$(date +%s)
+    vgisgan run ped2 --source "$PED2" --preset "${PRESET:-cpu}" --method "$method" --seed "$seed" \
+      --device "${DEVICE:-cpu}" --store "$STORE"
+    echo "ped2 ${PRESET:-cpu} $method seed $seed: $(( $(date +%s) - start )) s wall"
+  done
+done
+vgisgan compare --store "$STORE" --markdown "$STORE/compare.md"
