@@ -231,3 +231,19 @@ def test_torchrun_two_processes_gloo(store_copy):
     assert r.returncode == 0, r.stderr[-3000:]
     arts = Store(store_copy).list("gan")
     assert len(arts) == 1 and arts[0].manifest.summary["world_size"] == 2
+
+
+def test_warp_mask_keeps_static_pixels_in_place():
+    torch.manual_seed(0)
+    m = GanModelConfig(channels=1, size=(32, 32), t_past=4, width=4, d_width=4, warp_mask=True)
+    nets = build_nets(m, HornSchunck())
+    torch.nn.init.normal_(nets.g_pseudo.net.out.weight, std=0.5)  # a generator that wants to move everything
+    clip = _moving_clip(1)
+    past, _, target = split_clip(clip)
+    mask = nets.g_pseudo.motion_mask(past)
+    assert mask[0, 0, 12, 14] == 1.0  # on the moving square
+    assert mask[0, 0, 28, 2] == 0.0  # far from it
+    out = pseudo_forward(nets.g_pseudo, past, target)
+    static = mask[0, 0] == 0
+    assert torch.allclose(out[0, 0][static], target[0, 0][static], atol=1e-5)
+    assert not torch.allclose(out, target, atol=1e-3)

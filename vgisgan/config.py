@@ -120,6 +120,7 @@ class GanModelConfig(StageConfig):
     d_width: int = Field(32, ge=4, le=256, description="Base channel width of the discriminators.")
     pseudo_output: Literal["warp", "frame"] = Field("warp", description="What the pseudo branch outputs.")
     max_shift: float = Field(0.08, gt=0, le=0.5, description="Largest warp displacement, as a fraction of the width.")
+    warp_mask: bool = Field(False, description="Let the warp move only pixels near recent motion.")
 
     @model_validator(mode="after")
     def _size_fits(self) -> "GanModelConfig":
@@ -145,6 +146,11 @@ class TrainGanConfig(StageConfig):
         "(real texture, wrong motion); frame: a whole generated frame, as in the thesis.",
     )
     max_shift: float = Field(0.08, gt=0, le=0.5, description="warp: largest displacement, as a fraction of the width.")
+    warp_mask: bool = Field(
+        False,
+        description="warp: move only pixels near where the past frames changed, so static structure "
+        "(edges of buildings, the frame border) cannot be bent into an easy pseudo-anomaly.",
+    )
     lr_g: float = Field(2e-4, gt=0, le=1, description="Generator learning rate.")
     lr_d: float = Field(2e-5, gt=0, le=1, description="Discriminator learning rate.")
     w_intensity: float = Field(1.0, ge=0, description="Weight of the intensity (L2) loss.")

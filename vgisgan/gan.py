@@ -50,7 +50,7 @@ class WarpGenerator(nn.Module):
 
     def __init__(self, m: GanModelConfig):
         super().__init__()
-        self.max_shift = m.max_shift
+        self.max_shift, self.channels, self.use_mask = m.max_shift, m.channels, m.warp_mask
         self.net = UNet(m.t_past * m.channels, 2, m.width, m.depth)
         # Start from the identity warp (the real next frame): any wrong motion is then learned, never noise.
         nn.init.zeros_(self.net.out.weight)
@@ -65,10 +65,25 @@ class WarpGenerator(nn.Module):
             indexing="ij",
         )
         identity = torch.stack([xs, ys], dim=-1).expand(b, h, w, 2)  # (B, H, W, 2) in grid units
-        shift = self.net(past).permute(0, 2, 3, 1) * (2 * self.max_shift)
+        shift = self.net(past) * (2 * self.max_shift)  # (B, 2, H, W)
+        if self.use_mask:
+            shift = shift * self.motion_mask(past)
+        shift = shift.permute(0, 2, 3, 1)
         return F.grid_sample(
             frame, identity + shift.to(frame.dtype), mode="bilinear", padding_mode="border", align_corners=True
         )
+
+    def motion_mask(self, past: torch.Tensor) -> torch.Tensor:
+        """(B, 1, H, W) in [0, 1]: 1 near pixels that changed between the last two past frames."""
+        c = self.channels
+        if past.shape[1] < 2 * c:
+            return torch.ones_like(past[:, :1])
+        change = (past[:, -c:] - past[:, -2 * c : -c]).abs().mean(dim=1, keepdim=True)  # (B, 1, H, W)
+        change = F.avg_pool2d(change, 3, stride=1, padding=1)  # steadier against pixel noise
+        reach = 2 * max(1, round(self.max_shift * past.shape[-1])) + 1  # as far as a displacement can carry
+        near = F.max_pool2d(change, reach, stride=1, padding=reach // 2)
+        # Sensor noise changes pixels by a few hundredths of the [-1, 1] range; moving objects by tenths.
+        return ((near - 0.1) / 0.1).clamp(0.0, 1.0)
 
 
 def pseudo_forward(g_pseudo: nn.Module, past: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

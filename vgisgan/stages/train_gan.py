@@ -45,6 +45,7 @@ def model_config(cache: FrameCache, cfg: TrainGanConfig) -> GanModelConfig:
             d_width=cfg.d_width,
             pseudo_output=cfg.pseudo_output,
             max_shift=cfg.max_shift,
+            warp_mask=cfg.warp_mask,
         )
     except ValidationError as e:
         raise VgisganError(describe_validation_error(e, None)) from e
