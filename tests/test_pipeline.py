@@ -193,3 +193,47 @@ def test_detector_resume_ends_with_the_same_weights(tiny_run, tmp_path):
     wb = load_file(str(resumed.path / "detector.safetensors"))
     assert all((wa[k] == wb[k]).all() for k in wa)
     assert (whole.path / "log.csv").read_text().count("\n") == (resumed.path / "log.csv").read_text().count("\n") == 4
+
+
+def test_run_config_file_overrides_the_preset(tmp_path):
+    cfg = tmp_path / "run.toml"
+    cfg.write_text("[train_gan]\niters = 3\n\n[generate]\nn = 20\n")
+    store = tmp_path / "st"
+    r = invoke("run", "synthetic", "--preset", "tiny", "--config", cfg, "--seed", 4, "--store", store)
+    assert r.exit_code == 0, r.output
+    gan = Store(store).resolve("gan/synthetic", "gan").manifest
+    assert gan.config["train"]["iters"] == 3 and gan.config["train"]["seed"] == 4
+    assert Store(store).resolve(None, "pseudo").manifest.summary["n"] == 20
+    cfg.write_text("[train-gan]\niters = 3\n")
+    r = invoke("run", "synthetic", "--preset", "tiny", "--config", cfg, "--store", store)
+    assert r.exit_code == 2 and "unknown config section" in r.output
+
+
+@pytest.mark.parametrize("method", ["skip-frame", "patch"])
+def test_methods_without_a_gan_make_pseudo_anomalies_that_differ(tiny_run, method):
+    store, _ = tiny_run
+    r = invoke("generate", "--method", method, "--n", 24, "--frames", "frames/synthetic", "--store", store)
+    assert r.exit_code == 0, r.output
+    art = Store(store).resolve(f"pseudo/synthetic-{method}", "pseudo")
+    assert art.manifest.config["method"] == method and not art.manifest.inputs[1:]  # no GAN input
+    assert art.manifest.summary["pseudo_vs_real"]["mean_abs_diff_to_real"] > 1.0
+    r = invoke("train-detector", "--pseudo", art.ref, "--epochs", 1, "--width", 4, "--store", store)
+    assert r.exit_code == 0, r.output
+
+
+def test_tensorboard_flag_without_tensorboard_is_a_clear_error(store_copy):
+    try:
+        import tensorboard  # noqa: F401
+
+        pytest.skip("tensorboard is installed")
+    except ImportError:
+        pass
+    r = invoke("train-gan", "--iters", 1, "--width", 4, "--d-width", 4, "--tensorboard", "--store", store_copy)
+    assert r.exit_code == 2 and "pip install tensorboard" in r.output
+
+
+def test_artifacts_gc_command(store_copy):
+    leftover = store_copy / ".tmp" / "gan-x-999999999-0badc0de"
+    leftover.mkdir(parents=True)
+    r = invoke("artifacts", "gc", "--store", store_copy)
+    assert r.exit_code == 0 and "removed 1" in r.output and not leftover.exists()
