@@ -237,3 +237,59 @@ def test_artifacts_gc_command(store_copy):
     leftover.mkdir(parents=True)
     r = invoke("artifacts", "gc", "--store", store_copy)
     assert r.exit_code == 0 and "removed 1" in r.output and not leftover.exists()
+
+
+@pytest.mark.parametrize(
+    "method, extra, weights",
+    [
+        ("convae-negloss", ["--norm", "pm1"], ["convae_normal", "convae_abnormal"]),
+        ("convae-negloss", ["--norm", "01", "--t-length", "3"], ["convae_normal", "convae_abnormal"]),
+        ("dcgan", ["--recon-steps", "2"], ["dcgan_generator"]),
+    ],
+)
+def test_trained_methods_publish_their_generator_and_differ_from_real(tiny_run, method, extra, weights):
+    from safetensors.numpy import load_file
+
+    store, _ = tiny_run
+    args = ["generate", "--method", method, "--n", 16, "--iters", 6, "--width", 4, "--batch-size", 8, *extra]
+    r = invoke(*args, "--frames", "frames/synthetic", "--force", "--store", store)
+    assert r.exit_code == 0, r.output
+    art = Store(store).resolve(f"pseudo/synthetic-{method}", "pseudo")
+    for w in weights:
+        assert load_file(str(art.path / f"{w}.safetensors"))
+    assert (art.path / "train_log.csv").read_text().startswith("phase,")
+    assert art.manifest.summary["pseudo_vs_real"]["mean_abs_diff_to_real"] > 1.0
+    expected_t = 2 if "3" in extra else (1 if method == "convae-negloss" else 4)
+    assert art.manifest.summary["t_past"] == expected_t
+    r = invoke("train-detector", "--pseudo", art.ref, "--epochs", 1, "--width", 4, "--store", store)
+    assert r.exit_code == 0, r.output
+
+
+def test_dcgan_rejects_frames_it_cannot_build(tmp_path):
+    assert (
+        invoke(
+            "prepare",
+            "synthetic",
+            "--synth-size",
+            48,
+            "--train-videos",
+            2,
+            "--test-videos",
+            1,
+            "--length",
+            10,
+            "--store",
+            tmp_path,
+        ).exit_code
+        == 0
+    )
+    r = invoke("generate", "--method", "dcgan", "--n", 4, "--store", tmp_path)
+    assert r.exit_code == 2 and "power of two" in r.output
+
+
+@pytest.mark.parametrize("method", ["skip-frame", "patch", "convae-negloss", "dcgan"])
+def test_run_end_to_end_with_every_method(tiny_run, method):
+    store, _ = tiny_run
+    r = invoke("run", "synthetic", "--preset", "tiny", "--method", method, "--store", store)
+    assert r.exit_code == 0, r.output
+    assert f"eval/synthetic-{method}@v" in r.output and "combined" in r.output

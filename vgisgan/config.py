@@ -15,7 +15,7 @@ from vgisgan.errors import VgisganError
 
 DATASETS = ("ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder")
 Dataset = Literal["ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder"]
-Method = Literal["ffp-pseudo", "skip-frame", "patch"]
+Method = Literal["ffp-pseudo", "skip-frame", "patch", "convae-negloss", "dcgan"]
 
 
 class StageConfig(BaseModel):
@@ -196,6 +196,18 @@ class GenerateConfig(StageConfig):
     t_past: int | None = Field(None, ge=1, le=16, description="Past frames per clip: the GAN's T, or 4 without a GAN.")
     skip: int = Field(3, ge=2, le=16, description="skip-frame: frame stride of the fast clips.")
     patch_frac: float = Field(0.3, gt=0, lt=1, description="patch: pasted patch side as a fraction of the frame.")
+    iters: int = Field(1000, ge=1, description="convae-negloss, dcgan: training iterations of their generator.")
+    width: int = Field(16, ge=4, le=256, description="convae-negloss, dcgan: base channel width.")
+    lr: float = Field(2e-4, gt=0, le=1, description="convae-negloss, dcgan: learning rate.")
+    t_length: int = Field(2, ge=2, le=16, description="convae-negloss: clip length (past frames + the target).")
+    nega_value: float = Field(0.1, gt=0, le=10, description="convae-negloss: weight of the negative loss.")
+    nega_bound: float = Field(
+        0.02, gt=0, le=1, description="convae-negloss: error (MSE on [0, 1]) past which the negative loss stops."
+    )
+    norm: Literal["pm1", "01"] = Field("pm1", description="convae-negloss: input range, [-1, 1] (pm1) or [0, 1].")
+    z_dim: int = Field(64, ge=2, le=1024, description="dcgan: latent size.")
+    recon_frac: float = Field(0.5, ge=0, le=1, description="dcgan: share of reconstructions (rest: samples).")
+    recon_steps: int = Field(30, ge=1, le=1000, description="dcgan: latent optimisation steps per reconstruction.")
 
 
 class DetectorConfig(StageConfig):

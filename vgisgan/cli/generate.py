@@ -36,6 +36,16 @@ def generate(
     t_past: Optional[int] = typer.Option(None, "--t-past", help=C.help("t_past")),
     skip: Optional[int] = typer.Option(None, "--skip", help=C.help("skip")),
     patch_frac: Optional[float] = typer.Option(None, "--patch-frac", help=C.help("patch_frac")),
+    iters: Optional[int] = typer.Option(None, "--iters", help=C.help("iters")),
+    width: Optional[int] = typer.Option(None, "--width", help=C.help("width")),
+    lr: Optional[float] = typer.Option(None, "--lr", help=C.help("lr")),
+    t_length: Optional[int] = typer.Option(None, "--t-length", help=C.help("t_length")),
+    nega_value: Optional[float] = typer.Option(None, "--nega-value", help=C.help("nega_value")),
+    nega_bound: Optional[float] = typer.Option(None, "--nega-bound", help=C.help("nega_bound")),
+    norm: Optional[str] = typer.Option(None, "--norm", help=C.help("norm")),
+    z_dim: Optional[int] = typer.Option(None, "--z-dim", help=C.help("z_dim")),
+    recon_frac: Optional[float] = typer.Option(None, "--recon-frac", help=C.help("recon_frac")),
+    recon_steps: Optional[int] = typer.Option(None, "--recon-steps", help=C.help("recon_steps")),
     device: str = DeviceOption,
     name: Optional[str] = NameOption,
     config: Optional[Path] = ConfigOption,
@@ -48,7 +58,9 @@ def generate(
     from vgisgan.store import Store
 
     cfg = C.build(
-        config, n=n, method=method, batch_size=batch_size, seed=seed, t_past=t_past, skip=skip, patch_frac=patch_frac
+        config, n=n, method=method, batch_size=batch_size, seed=seed, t_past=t_past, skip=skip, patch_frac=patch_frac,
+        iters=iters, width=width, lr=lr, t_length=t_length, nega_value=nega_value, nega_bound=nega_bound, norm=norm,
+        z_dim=z_dim, recon_frac=recon_frac, recon_steps=recon_steps,
     )
     with RichProgress() as bars:
         result = stage.run(

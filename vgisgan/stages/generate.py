@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import csv
 import time
+from typing import Callable
 
 import numpy as np
 import torch
+from safetensors.torch import save_file
 
 from vgisgan import methods
+from vgisgan import trained_methods as trained
 from vgisgan.config import GenerateConfig
 from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import ClipSampler
@@ -23,7 +26,7 @@ from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult, run_hash, try_reuse
 from vgisgan.store import Artifact, Store
 
-NEEDS_GAN = ("ffp-pseudo",)
+NEEDS_GAN = ("ffp-pseudo",)  # the others need only the frames (convae-negloss and dcgan train here)
 
 
 def input_frames(store: Store, frames_ref: str | None, made_by: Artifact | None) -> Artifact:
@@ -33,6 +36,41 @@ def input_frames(store: Store, frames_ref: str | None, made_by: Artifact | None)
         if ref is not None:
             return store.resolve(ref, "frames")
     return store.resolve(frames_ref, "frames")
+
+
+def build_maker(
+    cfg: GenerateConfig, sampler: ClipSampler, gan: Artifact | None, device: torch.device, progress: Progress
+) -> tuple[Callable[[int], methods.PseudoBatch], dict, list[dict]]:
+    """The method's batch maker, the networks it trained (to publish) and their training log."""
+    t = cfg.t_past
+    if cfg.method == "ffp-pseudo":
+        from vgisgan.gan import load_generators
+
+        assert gan is not None
+        _, g_normal, g_pseudo = load_generators(gan.path, gan.manifest.config, device)
+        return (lambda b: methods.ffp_pseudo(sampler, g_normal, g_pseudo, device, b, t)), {}, []
+    if cfg.method == "skip-frame":
+        return (lambda b: methods.skip_frame(sampler, b, t)), {}, []
+    if cfg.method == "patch":
+        rng = np.random.default_rng(cfg.seed)
+        return (lambda b: methods.patch(sampler, b, t, cfg.patch_frac, rng)), {}, []
+    torch.manual_seed(cfg.seed)
+    channels = sampler.cache.channels
+    if cfg.method == "convae-negloss":
+        normal, abnormal, log = trained.train_convae(sampler, cfg, channels, device, progress)
+        maker = lambda b: trained.convae_batch(sampler, normal, abnormal, cfg, b, device)  # noqa: E731
+        return maker, {"convae_normal": normal, "convae_abnormal": abnormal}, log
+    frames = ClipSampler(sampler.cache, "train", 1, cfg.seed + 1)
+    g, log = trained.train_dcgan(frames, cfg, channels, sampler.cache.size[0], device, progress)
+    return (lambda b: trained.dcgan_batch(sampler, g, cfg, b, device)), {"dcgan_generator": g}, log
+
+
+def write_log(path, rows: list[dict]) -> None:
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fields)
+        w.writeheader()
+        w.writerows(rows)
 
 
 def _stats(pseudo: np.ndarray, real: np.ndarray) -> dict:
@@ -70,11 +108,15 @@ def run(
                 f"{frames.ref} holds {list(cache.size)}: pass the matching --frames"
             )
         cfg = cfg.model_copy(update={"t_past": t_gan})
+    elif cfg.method == "convae-negloss":
+        cfg = cfg.model_copy(update={"t_past": cfg.t_length - 1})
     elif cfg.t_past is None:
         cfg = cfg.model_copy(update={"t_past": 4})
     t = cfg.t_past
     assert t is not None
     clip_len = t + cfg.skip if cfg.method == "skip-frame" else t + 1
+    if cfg.method == "dcgan":
+        trained.check_dcgan_size(cache.size)
     if len(cache.clip_starts("train", clip_len)) == 0:
         raise VgisganError(f"{frames.ref}: no training video has the {clip_len} frames a {cfg.method} clip needs")
     inputs = [store.input_ref("frames", frames)] + ([store.input_ref("gan", gan)] if gan else [])
@@ -86,20 +128,11 @@ def run(
 
     t0 = time.perf_counter()
     sampler = ClipSampler(cache, "train", clip_len, cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    if gan is not None:
-        from vgisgan.gan import load_generators
-
-        _, g_normal, g_pseudo = load_generators(gan.path, gan.manifest.config, device)
+    make, weights, train_log = build_maker(cfg, sampler, gan, device, progress)
     batches = []
     for start in range(0, cfg.n, cfg.batch_size):
         b = min(cfg.batch_size, cfg.n - start)
-        if cfg.method == "ffp-pseudo":
-            batches.append(methods.ffp_pseudo(sampler, g_normal, g_pseudo, device, b, t))
-        elif cfg.method == "skip-frame":
-            batches.append(methods.skip_frame(sampler, b, t))
-        else:
-            batches.append(methods.patch(sampler, b, t, cfg.patch_frac, rng))
+        batches.append(make(b))
         progress("generate", start + b, cfg.n)
     rows = np.concatenate([b.rows for b in batches])
     pseudo = np.concatenate([b.pseudo for b in batches])
@@ -107,6 +140,13 @@ def run(
     real = methods.real_targets(cache, rows)
 
     with store.draft("pseudo", name) as draft:
+        for key_name, module in weights.items():  # methods trained here publish their generator too
+            save_file(
+                {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()},
+                str(draft.path / f"{key_name}.safetensors"),
+            )
+        if train_log:
+            write_log(draft.path / "train_log.csv", train_log)
         np.save(draft.path / "pseudo.npy", pseudo)
         if normal is not None:
             np.save(draft.path / "normal.npy", normal)
