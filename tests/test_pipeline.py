@@ -245,6 +245,7 @@ def test_artifacts_gc_command(store_copy):
         ("convae-negloss", ["--norm", "pm1"], ["convae_normal", "convae_abnormal"]),
         ("convae-negloss", ["--norm", "01", "--t-length", "3"], ["convae_normal", "convae_abnormal"]),
         ("dcgan", ["--recon-steps", "2"], ["dcgan_generator"]),
+        ("ognet", ["--old-frac", "0.5"], ["ognet_g_old", "ognet_g_new", "ognet_d"]),
     ],
 )
 def test_trained_methods_publish_their_generator_and_differ_from_real(tiny_run, method, extra, weights):
@@ -263,6 +264,8 @@ def test_trained_methods_publish_their_generator_and_differ_from_real(tiny_run, 
     assert art.manifest.summary["t_past"] == expected_t
     r = invoke("train-detector", "--pseudo", art.ref, "--epochs", 1, "--width", 4, "--store", store)
     assert r.exit_code == 0, r.output
+    det = Store(store).resolve(f"detector/synthetic-{method}", "detector").manifest.config
+    assert det["arch"] == "ognet" if method == "ognet" else "arch" not in det
 
 
 def test_dcgan_rejects_frames_it_cannot_build(tmp_path):
@@ -287,7 +290,7 @@ def test_dcgan_rejects_frames_it_cannot_build(tmp_path):
     assert r.exit_code == 2 and "power of two" in r.output
 
 
-@pytest.mark.parametrize("method", ["skip-frame", "patch", "convae-negloss", "dcgan"])
+@pytest.mark.parametrize("method", ["skip-frame", "patch", "convae-negloss", "dcgan", "ognet"])
 def test_run_end_to_end_with_every_method(tiny_run, method):
     store, _ = tiny_run
     r = invoke("run", "synthetic", "--preset", "tiny", "--method", method, "--store", store)

@@ -15,7 +15,7 @@ from vgisgan.errors import VgisganError
 
 DATASETS = ("ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder")
 Dataset = Literal["ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder"]
-Method = Literal["ffp-pseudo", "skip-frame", "patch", "convae-negloss", "dcgan"]
+Method = Literal["ffp-pseudo", "skip-frame", "patch", "convae-negloss", "dcgan", "ognet"]
 
 
 class StageConfig(BaseModel):
@@ -196,9 +196,9 @@ class GenerateConfig(StageConfig):
     t_past: int | None = Field(None, ge=1, le=16, description="Past frames per clip: the GAN's T, or 4 without a GAN.")
     skip: int = Field(3, ge=2, le=16, description="skip-frame: frame stride of the fast clips.")
     patch_frac: float = Field(0.3, gt=0, lt=1, description="patch: pasted patch side as a fraction of the frame.")
-    iters: int = Field(1000, ge=1, description="convae-negloss, dcgan: training iterations of their generator.")
-    width: int = Field(16, ge=4, le=256, description="convae-negloss, dcgan: base channel width.")
-    lr: float = Field(2e-4, gt=0, le=1, description="convae-negloss, dcgan: learning rate.")
+    iters: int = Field(1000, ge=1, description="convae-negloss, dcgan, ognet: training iterations of their networks.")
+    width: int = Field(16, ge=4, le=256, description="convae-negloss, dcgan, ognet: base channel width.")
+    lr: float = Field(2e-4, gt=0, le=1, description="convae-negloss, dcgan, ognet: learning rate.")
     t_length: int = Field(2, ge=2, le=16, description="convae-negloss: clip length (past frames + the target).")
     nega_value: float = Field(0.1, gt=0, le=10, description="convae-negloss: weight of the negative loss.")
     nega_bound: float = Field(
@@ -208,6 +208,11 @@ class GenerateConfig(StageConfig):
     z_dim: int = Field(64, ge=2, le=1024, description="dcgan: latent size.")
     recon_frac: float = Field(0.5, ge=0, le=1, description="dcgan: share of reconstructions (rest: samples).")
     recon_steps: int = Field(30, ge=1, le=1000, description="dcgan: latent optimisation steps per reconstruction.")
+    old_frac: float = Field(
+        0.2, gt=0, le=1, description="ognet: the 'old' generator is the one at this share of iters."
+    )
+    noise: float = Field(0.2, ge=0, le=2, description="ognet: std of the Gaussian noise the denoiser removes.")
+    rec_weight: float = Field(10.0, ge=0, description="ognet: weight of the reconstruction loss of the generator.")
 
 
 class DetectorConfig(StageConfig):

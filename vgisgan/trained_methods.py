@@ -146,3 +146,63 @@ def dcgan_batch(
         targets = to_tensor(real_targets(sampler.cache, rows[:n_recon])).to(device)
         parts.insert(0, reconstruct(g, targets, cfg, sampler.generator))
     return PseudoBatch(rows, to_uint8(torch.cat(parts)), None)
+
+
+def train_ognet(
+    frames: ClipSampler, cfg: GenerateConfig, channels: int, device: torch.device, progress: Progress
+) -> tuple[dict, list[dict]]:
+    """OGNet phase one (Zaheer et al., CVPR 2020): a denoising generator against a discriminator. The
+    generator of an early iteration is kept as the "old" one; it reconstructs normal frames badly."""
+    from vgisgan.models.unet import PatchDiscriminator, UNet
+
+    g = UNet(channels, channels, cfg.width, depth=2).to(device)
+    d = PatchDiscriminator(channels, cfg.width).to(device)
+    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    old_at = max(1, int(cfg.iters * cfg.old_frac))
+    g_old, log = copy.deepcopy(g), []
+    for it in range(cfg.iters):
+        real = frames.sample(cfg.batch_size)[:, 0].to(device)  # (B, C, H, W)
+        noise = torch.randn(real.shape, generator=frames.generator).to(device) * cfg.noise
+        fake = g(real + noise)
+        real_logits = d(torch.cat([real, fake.detach()]))
+        loss_d = F.binary_cross_entropy_with_logits(
+            real_logits,
+            torch.cat([torch.ones_like(real_logits[: len(real)]), torch.zeros_like(real_logits[len(real) :])]),
+        )
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        fake_logits = d(fake)
+        rec = F.mse_loss(fake, real)
+        loss_g = F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits)) + cfg.rec_weight * rec
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        if it + 1 == old_at:
+            g_old = copy.deepcopy(g)
+        if (it + 1) % 25 == 0 or it + 1 == cfg.iters:
+            log.append(
+                {
+                    "phase": "ognet",
+                    "iter": it + 1,
+                    "loss_d": loss_d.item(),
+                    "loss_g": loss_g.item(),
+                    "rec_mse": rec.item(),
+                }
+            )
+            progress("ognet", it + 1, cfg.iters, loss_d=loss_d.item(), rec=rec.item())
+    return {"ognet_g_old": g_old.eval(), "ognet_g_new": g.eval(), "ognet_d": d.eval()}, log
+
+
+@torch.no_grad()
+def ognet_batch(sampler: ClipSampler, nets: dict, cfg: GenerateConfig, batch: int, device: torch.device) -> PseudoBatch:
+    """OGNet phase two's examples: abnormal are the old generator's poor reconstructions, half of them
+    averaged with another frame's (the paper's mixed pseudo-anomalies); normal are the final generator's."""
+    rows = sampler.indices(batch) + np.array([0, cfg.t_past])
+    real = to_tensor(real_targets(sampler.cache, rows)).to(device)  # (B, C, H, W)
+    old = nets["ognet_g_old"](real)
+    half = batch // 2
+    mixed = (old[:half] + old.roll(1, dims=0)[:half]) / 2
+    pseudo = torch.cat([mixed, old[half:]])
+    return PseudoBatch(rows, to_uint8(pseudo), to_uint8(nets["ognet_g_new"](real)))

@@ -46,6 +46,9 @@ def generate(
     z_dim: Optional[int] = typer.Option(None, "--z-dim", help=C.help("z_dim")),
     recon_frac: Optional[float] = typer.Option(None, "--recon-frac", help=C.help("recon_frac")),
     recon_steps: Optional[int] = typer.Option(None, "--recon-steps", help=C.help("recon_steps")),
+    old_frac: Optional[float] = typer.Option(None, "--old-frac", help=C.help("old_frac")),
+    noise: Optional[float] = typer.Option(None, "--noise", help=C.help("noise")),
+    rec_weight: Optional[float] = typer.Option(None, "--rec-weight", help=C.help("rec_weight")),
     device: str = DeviceOption,
     name: Optional[str] = NameOption,
     config: Optional[Path] = ConfigOption,
@@ -58,9 +61,24 @@ def generate(
     from vgisgan.store import Store
 
     cfg = C.build(
-        config, n=n, method=method, batch_size=batch_size, seed=seed, t_past=t_past, skip=skip, patch_frac=patch_frac,
-        iters=iters, width=width, lr=lr, t_length=t_length, nega_value=nega_value, nega_bound=nega_bound, norm=norm,
-        z_dim=z_dim, recon_frac=recon_frac, recon_steps=recon_steps,
+        config,
+        n=n,
+        method=method,
+        batch_size=batch_size,
+        seed=seed,
+        t_past=t_past,
+        skip=skip,
+        patch_frac=patch_frac,
+        iters=iters,
+        width=width,
+        lr=lr,
+        t_length=t_length,
+        nega_value=nega_value,
+        nega_bound=nega_bound,
+        norm=norm,
+        z_dim=z_dim,
+        recon_frac=recon_frac,
+        recon_steps=recon_steps,
     )
     with RichProgress() as bars:
         result = stage.run(

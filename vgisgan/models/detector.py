@@ -43,3 +43,24 @@ class Detector(nn.Module):
             h = net(x)  # (B, 4w, H/16, W/16)
             feats += [h.amax(dim=(2, 3)), h.mean(dim=(2, 3))]
         return self.classifier(torch.cat(feats, dim=1)).squeeze(1)
+
+
+class FrameDetector(nn.Module):
+    """A detector that judges the candidate frame alone, from a discriminator that scores normality
+    (OGNet's fine-tuned discriminator): abnormal logit = minus its mean patch logit."""
+
+    def __init__(self, discriminator: nn.Module):
+        super().__init__()
+        self.discriminator = discriminator
+
+    def forward(self, past: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
+        return -self.discriminator(candidate).mean(dim=(1, 2, 3))
+
+
+def build_detector(config: dict) -> nn.Module:
+    """The detector a `detector` artifact's config describes."""
+    if config.get("arch", "two-stream") == "ognet":
+        from vgisgan.models.unet import PatchDiscriminator
+
+        return FrameDetector(PatchDiscriminator(config["channels"], config["width"]))
+    return Detector(config["channels"], config["t_past"], config["width"])

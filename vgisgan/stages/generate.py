@@ -61,6 +61,9 @@ def build_maker(
         maker = lambda b: trained.convae_batch(sampler, normal, abnormal, cfg, b, device)  # noqa: E731
         return maker, {"convae_normal": normal, "convae_abnormal": abnormal}, log
     frames = ClipSampler(sampler.cache, "train", 1, cfg.seed + 1)
+    if cfg.method == "ognet":
+        nets, log = trained.train_ognet(frames, cfg, channels, device, progress)
+        return (lambda b: trained.ognet_batch(sampler, nets, cfg, b, device)), nets, log
     g, log = trained.train_dcgan(frames, cfg, channels, sampler.cache.size[0], device, progress)
     return (lambda b: trained.dcgan_batch(sampler, g, cfg, b, device)), {"dcgan_generator": g}, log
 

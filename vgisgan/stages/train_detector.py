@@ -22,7 +22,7 @@ from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import to_tensor
 from vgisgan.errors import VgisganError
 from vgisgan.methods import pasts, real_targets
-from vgisgan.models.detector import Detector
+from vgisgan.models.detector import build_detector
 from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult, run_hash, try_reuse
 from vgisgan.stages.generate import input_frames
@@ -80,7 +80,7 @@ def split_videos(n_videos: int, fraction: float, seed: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def predict(model: Detector, ex: Examples, t_past: int, batch: int, device: torch.device) -> np.ndarray:
+def predict(model: torch.nn.Module, ex: Examples, t_past: int, batch: int, device: torch.device) -> np.ndarray:
     model.eval()
     out = []
     for i in range(0, len(ex.labels), batch):
@@ -89,7 +89,7 @@ def predict(model: Detector, ex: Examples, t_past: int, batch: int, device: torc
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def validate(model: Detector, val: Examples, t_past: int, batch: int, device: torch.device) -> dict:
+def validate(model: torch.nn.Module, val: Examples, t_past: int, batch: int, device: torch.device) -> dict:
     p = predict(model, val, t_past, batch, device)
     y = val.labels
     return {
@@ -101,10 +101,9 @@ def validate(model: Detector, val: Examples, t_past: int, batch: int, device: to
 class Trainer:
     """The detector, its optimizer and shuffling generator, the best epoch so far, and their checkpoint."""
 
-    def __init__(self, cfg: DetectorConfig, channels: int, t_past: int, device: torch.device):
-        torch.manual_seed(cfg.seed)
+    def __init__(self, cfg: DetectorConfig, model: torch.nn.Module, t_past: int, device: torch.device):
         self.cfg, self.t_past, self.device = cfg, t_past, device
-        self.model = Detector(channels, t_past, cfg.width).to(device)
+        self.model = model.to(device)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.epoch = 0
@@ -190,6 +189,10 @@ def run(
     rows, pseudo, normal = read_pseudo(pseudo_art.path, cache)
     inputs = [store.input_ref("pseudo", pseudo_art), store.input_ref("frames", frames)]
     config = {**cfg.model_dump(mode="json"), "t_past": t_past, "channels": cache.channels, "size": list(cache.size)}
+    # OGNet's detector is its own discriminator, fine-tuned here (phase two of the paper).
+    ognet_d = pseudo_art.path / "ognet_d.safetensors"
+    if ognet_d.exists():
+        config |= {"arch": "ognet", "width": pseudo_art.manifest.config["width"]}
     name = name or pseudo_art.manifest.name
     key = run_hash("detector", config, inputs)
     if reused := try_reuse(store, "detector", name, key, force, notes):
@@ -197,7 +200,13 @@ def run(
 
     examples = Examples(cache, rows, pseudo, normal if cfg.normal_predictions else None)
     train, val = split_examples(examples, cache, cfg, pseudo_art.ref, notes)
-    trainer = Trainer(cfg, cache.channels, t_past, device)
+    torch.manual_seed(cfg.seed)
+    model = build_detector(config)
+    if ognet_d.exists():
+        from safetensors.torch import load_file
+
+        model.discriminator.load_state_dict(load_file(str(ognet_d), device="cpu"))
+    trainer = Trainer(cfg, model, t_past, device)
     work = store.work_dir("detector", name, key)
     ckpt = work / "checkpoint.safetensors"
     if resume and ckpt.exists():
@@ -234,9 +243,9 @@ def run(
     return StageResult(art, reused=False)
 
 
-def load_detector(art_path, config: dict, device: torch.device) -> Detector:
+def load_detector(art_path, config: dict, device: torch.device) -> torch.nn.Module:
     from safetensors.torch import load_file
 
-    model = Detector(config["channels"], config["t_past"], config["width"])
+    model = build_detector(config)
     model.load_state_dict(load_file(str(art_path / "detector.safetensors"), device="cpu"))
     return model.to(device).eval()
