@@ -252,7 +252,7 @@ def test_trained_methods_publish_their_generator_and_differ_from_real(tiny_run, 
     from safetensors.numpy import load_file
 
     store, _ = tiny_run
-    args = ["generate", "--method", method, "--n", 16, "--iters", 6, "--width", 4, "--batch-size", 8, *extra]
+    args = ["generate", "--method", method, "--n", 16, "--iters", 6, "--width", 4, "--train-batch", 8, *extra]
     r = invoke(*args, "--frames", "frames/synthetic", "--force", "--store", store)
     assert r.exit_code == 0, r.output
     art = Store(store).resolve(f"pseudo/synthetic-{method}", "pseudo")

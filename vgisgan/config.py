@@ -197,6 +197,7 @@ class GenerateConfig(StageConfig):
     skip: int = Field(3, ge=2, le=16, description="skip-frame: frame stride of the fast clips.")
     patch_frac: float = Field(0.3, gt=0, lt=1, description="patch: pasted patch side as a fraction of the frame.")
     iters: int = Field(1000, ge=1, description="convae-negloss, dcgan, ognet: training iterations of their networks.")
+    train_batch: int = Field(16, ge=1, le=1024, description="convae-negloss, dcgan, ognet: training batch size.")
     width: int = Field(16, ge=4, le=256, description="convae-negloss, dcgan, ognet: base channel width.")
     lr: float = Field(2e-4, gt=0, le=1, description="convae-negloss, dcgan, ognet: learning rate.")
     t_length: int = Field(2, ge=2, le=16, description="convae-negloss: clip length (past frames + the target).")

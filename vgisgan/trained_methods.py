@@ -46,7 +46,7 @@ def _fit_convae(
     unit = cfg.norm == "01"
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     for it in range(steps):
-        clip = _to_range(sampler.sample(cfg.batch_size).to(device), unit)  # (B, t_length, C, H, W)
+        clip = _to_range(sampler.sample(cfg.train_batch).to(device), unit)  # (B, t_length, C, H, W)
         err = _mse01(model(clip[:, :-1].flatten(1, 2)), clip[:, -1], unit)
         # The abnormal copy is rewarded for error, but only up to nega_bound: past it there is no gradient.
         loss = err if phase == "normal" else cfg.nega_value * F.relu(cfg.nega_bound - err)
@@ -100,7 +100,7 @@ def train_dcgan(
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     log = []
     for it in range(cfg.iters):
-        real = frames.sample(cfg.batch_size)[:, 0].to(device)  # (B, C, H, W)
+        real = frames.sample(cfg.train_batch)[:, 0].to(device)  # (B, C, H, W)
         z = torch.randn(len(real), cfg.z_dim, generator=frames.generator).to(device)
         fake = g(z)
         ones, zeros = torch.ones(len(real), device=device), torch.zeros(len(real), device=device)
@@ -162,7 +162,7 @@ def train_ognet(
     old_at = max(1, int(cfg.iters * cfg.old_frac))
     g_old, log = copy.deepcopy(g), []
     for it in range(cfg.iters):
-        real = frames.sample(cfg.batch_size)[:, 0].to(device)  # (B, C, H, W)
+        real = frames.sample(cfg.train_batch)[:, 0].to(device)  # (B, C, H, W)
         noise = torch.randn(real.shape, generator=frames.generator).to(device) * cfg.noise
         fake = g(real + noise)
         real_logits = d(torch.cat([real, fake.detach()]))

@@ -37,6 +37,7 @@ def generate(
     skip: Optional[int] = typer.Option(None, "--skip", help=C.help("skip")),
     patch_frac: Optional[float] = typer.Option(None, "--patch-frac", help=C.help("patch_frac")),
     iters: Optional[int] = typer.Option(None, "--iters", help=C.help("iters")),
+    train_batch: Optional[int] = typer.Option(None, "--train-batch", help=C.help("train_batch")),
     width: Optional[int] = typer.Option(None, "--width", help=C.help("width")),
     lr: Optional[float] = typer.Option(None, "--lr", help=C.help("lr")),
     t_length: Optional[int] = typer.Option(None, "--t-length", help=C.help("t_length")),

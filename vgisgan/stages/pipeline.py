@@ -33,7 +33,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "sample_every": 8,
             "checkpoint_every": 8,
         },
-        "generate": {"n": 48, "batch_size": 16, "iters": 4, "recon_steps": 2},
+        "generate": {"n": 48, "batch_size": 16, "iters": 4, "train_batch": 4, "recon_steps": 2},
         "train_detector": {"epochs": 2, "width": 4, "batch_size": 16},
         "evaluate": {"batch_size": 32},
     },
