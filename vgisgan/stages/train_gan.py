@@ -189,6 +189,8 @@ def _train(
                         "train-gan",
                         done,
                         cfg.iters,
+                        loss_n=stats["g_loss_n"],
+                        loss_p=stats["g_loss_p"],
                         psnr_n=stats["psnr_n"],
                         psnr_p=stats["psnr_p"],
                         depart=stats["departure_p"],
