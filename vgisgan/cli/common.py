@@ -105,11 +105,5 @@ class RichProgress:
         self.bars.update(tid, completed=completed, total=total, rate=rate, extra=extra)
 
 
-def open_store(path: Path):
-    from vgisgan.store import Store
-
-    return Store(path)
-
-
 def echo(text: str) -> None:
     out_console.print(text, highlight=False, soft_wrap=True)
