@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from conftest import invoke
 
@@ -70,3 +72,29 @@ def test_device_cuda_without_gpu_is_a_clear_error(frames_store):
         pytest.skip("a GPU is present")
     r = invoke("train-gan", "--device", "cuda", "--iters", 1, "--store", frames_store)
     assert r.exit_code == 2 and "CUDA is not available" in r.output
+
+
+@pytest.mark.parametrize(
+    "module, config",
+    [
+        ("prepare", "PrepareConfig"),
+        ("train_gan", "TrainGanConfig"),
+        ("generate", "GenerateConfig"),
+        ("train_detector", "DetectorConfig"),
+        ("evaluate", "EvaluateConfig"),
+    ],
+)
+def test_every_option_that_names_a_setting_reaches_the_config(module, config):
+    """An option declared on a command but never handed to its config would be silently ignored."""
+    import importlib
+    import inspect
+
+    import vgisgan.config as configs
+
+    command = getattr(importlib.import_module(f"vgisgan.cli.{module}"), module)
+    fields = set(getattr(configs, config).model_fields)
+    body = inspect.getsource(command).split(") -> None:", 1)[1]
+    options = [p for p in inspect.signature(command).parameters if p in fields]
+    assert options
+    missing = [p for p in options if not re.search(rf"\b{p}=", body)]
+    assert missing == []

@@ -259,6 +259,7 @@ def test_trained_methods_publish_their_generator_and_differ_from_real(tiny_run, 
     for w in weights:
         assert load_file(str(art.path / f"{w}.safetensors"))
     assert (art.path / "train_log.csv").read_text().startswith("phase,")
+    assert art.manifest.config["train_batch"] == 8 and art.manifest.config["iters"] == 6
     assert art.manifest.summary["pseudo_vs_real"]["mean_abs_diff_to_real"] > 1.0
     expected_t = 2 if "3" in extra else (1 if method == "convae-negloss" else 4)
     assert art.manifest.summary["t_past"] == expected_t

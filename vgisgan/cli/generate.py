@@ -71,6 +71,7 @@ def generate(
         skip=skip,
         patch_frac=patch_frac,
         iters=iters,
+        train_batch=train_batch,
         width=width,
         lr=lr,
         t_length=t_length,
@@ -80,6 +81,9 @@ def generate(
         z_dim=z_dim,
         recon_frac=recon_frac,
         recon_steps=recon_steps,
+        old_frac=old_frac,
+        noise=noise,
+        rec_weight=rec_weight,
     )
     with RichProgress() as bars:
         result = stage.run(
