@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -104,6 +105,20 @@ def _tensorboard(enabled: bool, work: Path, info: DistInfo):
     return SummaryWriter(str(work / "tb"))
 
 
+@dataclass
+class Plan:
+    """Everything `run` resolves and validates before any heavy work."""
+
+    cfg: TrainGanConfig
+    model: GanModelConfig
+    cache: FrameCache
+    flow: torch.nn.Module
+    name: str
+    key: str
+    config: dict
+    inputs: list
+
+
 def run(
     cfg: TrainGanConfig,
     store: Store,
@@ -130,38 +145,68 @@ def run(
     if reused := try_reuse(store, "gan", name, key, force, notes):
         return reused
 
+    plan = Plan(cfg, mcfg, cache, flow, name, key, config, inputs)
     info = init_from_env(device)
     try:
-        return _train(
-            cfg, store, mcfg, cache, flow, name, key, config, inputs, info, resume, tensorboard, progress, notes
-        )
+        return _train(plan, store, info, resume, tensorboard, progress, notes)
     finally:
         shutdown(info)
 
 
-def _train(
-    cfg, store, mcfg, cache, flow, name, key, config, inputs, info: DistInfo, resume, tensorboard, progress, notes
-) -> StageResult | None:
-    device = info.device
+def _build(plan: Plan, info: DistInfo) -> tuple[GanNets, dict, ClipSampler]:
+    cfg, device = plan.cfg, info.device
     torch.manual_seed(cfg.seed)  # same initial weights on every rank
-    nets = build_nets(mcfg, flow)
+    nets = build_nets(plan.model, plan.flow)
     for m in nets.trainable().values():
         m.to(device)
         if cfg.channels_last and device.type == "cuda":
             m.to(memory_format=torch.channels_last)
     nets.flow.to(device)
     opts = build_optimizers(nets, cfg)
-    sampler = ClipSampler(cache, "train", cfg.t_past + 1, cfg.seed + 1000 * info.rank, flip=cfg.flip)
-    work = store.work_dir("gan", name, key)
-    ckpt = work / "checkpoint.safetensors"
-    start = 0
+    sampler = ClipSampler(plan.cache, "train", cfg.t_past + 1, cfg.seed + 1000 * info.rank, flip=cfg.flip)
+    return nets, opts, sampler
+
+
+def _restore(
+    ckpt: Path, nets: GanNets, opts: dict, sampler: ClipSampler, resume: bool, info: DistInfo, notes: Notes
+) -> int:
+    """The iteration to start from: the checkpoint's with --resume, else 0."""
     if resume and ckpt.exists():
         start = _load_checkpoint(ckpt, nets, opts, sampler)
         notes(f"resuming from iteration {start} ({ckpt})")
-    elif resume:
+        return start
+    if resume:
         notes("no checkpoint of this run to resume: starting from the beginning")
     elif ckpt.exists() and info.is_main:
         notes("an unfinished run with this config exists; starting over (pass --resume to continue it)")
+    return 0
+
+
+def _report(done: int, rate: float, stats: dict, log: CsvLog, tb, total: int, progress: Progress) -> None:
+    log.append({"iter": done, **stats, "it_per_s": rate})
+    if tb is not None:
+        for k, v in stats.items():
+            tb.add_scalar(k, v, done)
+    progress(
+        "train-gan",
+        done,
+        total,
+        loss_n=stats["g_loss_n"],
+        loss_p=stats["g_loss_p"],
+        psnr_n=stats["psnr_n"],
+        psnr_p=stats["psnr_p"],
+        depart=stats["departure_p"],
+    )
+
+
+def _train(
+    plan: Plan, store: Store, info: DistInfo, resume: bool, tensorboard: bool, progress: Progress, notes: Notes
+) -> StageResult | None:
+    cfg, device = plan.cfg, info.device
+    nets, opts, sampler = _build(plan, info)
+    work = store.work_dir("gan", plan.name, plan.key)
+    ckpt = work / "checkpoint.safetensors"
+    start = _restore(ckpt, nets, opts, sampler, resume, info, notes)
     for k in ("g_normal", "g_pseudo", "d_normal", "d_pseudo"):
         setattr(nets, k, wrap(getattr(nets, k), info))
     if start == 0 and info.is_main:
@@ -172,29 +217,14 @@ def _train(
     amp = cfg.amp and device.type == "cuda"
     t0, stats = time.perf_counter(), {}
     with StopRequest() as stop:
-        for it in range(start, cfg.iters):
+        for done in range(start + 1, cfg.iters + 1):
             clip = sampler.sample(cfg.batch_size).to(device, non_blocking=True)  # (B, T+1, C, H, W)
             stats, frames = train_step(nets, opts, cfg, clip, amp)
-            done = it + 1
-            try:
+            try:  # a stop request, or Ctrl-C while reporting, ends the run after a whole iteration
                 if stop.requested:
                     raise KeyboardInterrupt
                 if info.is_main and (done % cfg.log_every == 0 or done == cfg.iters):
-                    rate = (done - start) / (time.perf_counter() - t0)
-                    log.append({"iter": done, **stats, "it_per_s": rate})
-                    if tb is not None:
-                        for k, v in stats.items():
-                            tb.add_scalar(k, v, done)
-                    progress(
-                        "train-gan",
-                        done,
-                        cfg.iters,
-                        loss_n=stats["g_loss_n"],
-                        loss_p=stats["g_loss_p"],
-                        psnr_n=stats["psnr_n"],
-                        psnr_p=stats["psnr_p"],
-                        depart=stats["departure_p"],
-                    )
+                    _report(done, (done - start) / (time.perf_counter() - t0), stats, log, tb, cfg.iters, progress)
                 if info.is_main and (done % cfg.sample_every == 0 or done == cfg.iters):
                     _sample_grid(clip, frames, work / "samples" / f"iter_{done:07d}.png")
                 if info.is_main and done % cfg.checkpoint_every == 0:
@@ -221,5 +251,5 @@ def _train(
         "final": {k: round(float(v), 4) for k, v in stats.items()},
         "parameters": {k: int(sum(p.numel() for p in m.parameters())) for k, m in nets.trainable().items()},
     }
-    art = _publish(store, name, key, nets, work, config, inputs, summary)
+    art = _publish(store, plan.name, plan.key, nets, work, plan.config, plan.inputs, summary)
     return StageResult(art, reused=False)
