@@ -297,3 +297,23 @@ def test_run_end_to_end_with_every_method(tiny_run, method):
     r = invoke("run", "synthetic", "--preset", "tiny", "--method", method, "--store", store)
     assert r.exit_code == 0, r.output
     assert f"eval/synthetic-{method}@v" in r.output and "combined" in r.output
+
+
+def test_run_resume_continues_an_interrupted_gan(tmp_path, monkeypatch):
+    from vgisgan.stages import train_gan
+
+    store = tmp_path / "st"
+    real_report = train_gan._report
+
+    def interrupt_at_4(done, *args, **kwargs):
+        real_report(done, *args, **kwargs)
+        if done == 4:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_gan, "_report", interrupt_at_4)
+    r = invoke("run", "synthetic", "--preset", "tiny", "--store", store)
+    assert r.exit_code == 130 and "continue with --resume" in r.output
+    monkeypatch.setattr(train_gan, "_report", real_report)
+    r = invoke("run", "synthetic", "--preset", "tiny", "--resume", "--store", store)
+    assert r.exit_code == 0, r.output
+    assert Store(store).resolve("gan/synthetic", "gan").manifest.summary["resumed_from"] == 4

@@ -29,6 +29,7 @@ def run(
         "[train_detector], [evaluate] sections overriding the preset.",
     ),
     device: str = DeviceOption,
+    resume: bool = typer.Option(False, "--resume", help="Continue interrupted training stages from their checkpoints."),
     force: bool = typer.Option(False, "--force", help="Redo every stage even where a matching artifact exists."),
     store: Path = StoreOption,
 ) -> None:
@@ -52,6 +53,7 @@ def run(
             overrides=overrides,
             data_dirs=data_dirs,
             device=resolve_device(device),
+            resume=resume,
             force=force,
             progress=bars,
             notes=note,

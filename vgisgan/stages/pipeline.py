@@ -110,6 +110,7 @@ def run(
     overrides: dict[str, dict] | None = None,
     data_dirs: list[Path] | None = None,
     device: torch.device = torch.device("cpu"),
+    resume: bool = False,
     force: bool = False,
     progress: Progress = silent,
     notes: Notes = no_notes,
@@ -137,7 +138,7 @@ def run(
     frames = out["prepare"].artifact.ref
     # The GAN is trained for every method: its normal branch gives the psnr score.
     out["train_gan"] = train_gan.run(
-        c_gan, store, frames_ref=frames, device=device, force=force, progress=progress, notes=notes
+        c_gan, store, frames_ref=frames, device=device, resume=resume, force=force, progress=progress, notes=notes
     )
     gan_ref = out["train_gan"].artifact.ref
     out["generate"] = generate.run(
@@ -147,6 +148,7 @@ def run(
         c_det,
         store,
         pseudo_ref=out["generate"].artifact.ref,
+        resume=resume,
         frames_ref=frames,
         device=device,
         force=force,
