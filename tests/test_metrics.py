@@ -13,6 +13,7 @@ def test_auc_by_hand():
     # Positives 0.2, 0.4 against negatives 0.1, 0.3: 0.2>0.1, 0.2<0.3, 0.4>0.1, 0.4>0.3 -> 3 of 4 pairs.
     assert auc(LABELS, SCORES) == pytest.approx(0.75)
     assert np.isnan(auc(np.zeros(3), np.arange(3)))
+    assert np.isnan(auc(np.ones(3), np.arange(3)))  # an all-abnormal video has no AUC either
 
 
 def test_eer_by_hand():

@@ -20,15 +20,18 @@ from sklearn.metrics import roc_auc_score, roc_curve
 PROTOCOLS = ("per-video", "none")
 
 
+def _one_class(labels: np.ndarray) -> bool:
+    return len(np.unique(labels)) < 2
+
+
 def auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    labels = np.asarray(labels)
-    if labels.min(initial=0) == labels.max(initial=0):
+    if _one_class(labels):
         return float("nan")
     return float(roc_auc_score(labels, scores))
 
 
 def eer(labels: np.ndarray, scores: np.ndarray) -> float:
-    if np.asarray(labels).min(initial=0) == np.asarray(labels).max(initial=0):
+    if _one_class(labels):
         return float("nan")
     fpr, tpr, _ = roc_curve(labels, scores)
     fnr = 1 - tpr
