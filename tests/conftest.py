@@ -27,24 +27,30 @@ def tiny_videos():
     return make_dataset(SyntheticConfig(**TINY))
 
 
+def prepare_tiny(store: Path, size: int = 32, train: int = 3, test: int = 2, length: int = 24, *extra):
+    """`vgisgan prepare synthetic` at a tiny size into `store`; returns the CLI result."""
+    return invoke(
+        "prepare",
+        "synthetic",
+        "--synth-size",
+        size,
+        "--train-videos",
+        train,
+        "--test-videos",
+        test,
+        "--length",
+        length,
+        "--store",
+        store,
+        *extra,
+    )
+
+
 @pytest.fixture(scope="session")
 def frames_store(tmp_path_factory) -> Path:
     """A store holding frames/synthetic@v1 (32x32 gray, 3 train / 2 test videos of 24 frames)."""
     store = tmp_path_factory.mktemp("frames_store")
-    r = invoke(
-        "prepare",
-        "synthetic",
-        "--synth-size",
-        32,
-        "--train-videos",
-        3,
-        "--test-videos",
-        2,
-        "--length",
-        24,
-        "--store",
-        store,
-    )
+    r = prepare_tiny(store)
     assert r.exit_code == 0, r.output
     return store
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import invoke
+from conftest import invoke, prepare_tiny
 from safetensors.numpy import load_file as load_numpy
 
 from vgisgan import losses
@@ -151,23 +151,7 @@ def test_bad_config_fails_before_training(store_copy):
 
 
 def test_clips_shorter_than_t_plus_one(tmp_path):
-    assert (
-        invoke(
-            "prepare",
-            "synthetic",
-            "--synth-size",
-            32,
-            "--train-videos",
-            2,
-            "--test-videos",
-            1,
-            "--length",
-            8,
-            "--store",
-            tmp_path,
-        ).exit_code
-        == 0
-    )
+    assert prepare_tiny(tmp_path, train=2, test=1, length=8).exit_code == 0
     r = invoke("train-gan", "--t-past", 8, "--store", tmp_path)
     assert r.exit_code == 2 and "fewer than T+1=9 frames" in r.output
 

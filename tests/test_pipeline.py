@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import invoke
+from conftest import invoke, prepare_tiny
 
 from vgisgan.config import EvaluateConfig, GanModelConfig
 from vgisgan.data.cache import CacheWriter, FrameCache, VideoInfo
@@ -270,23 +270,7 @@ def test_trained_methods_publish_their_generator_and_differ_from_real(tiny_run, 
 
 
 def test_dcgan_rejects_frames_it_cannot_build(tmp_path):
-    assert (
-        invoke(
-            "prepare",
-            "synthetic",
-            "--synth-size",
-            48,
-            "--train-videos",
-            2,
-            "--test-videos",
-            1,
-            "--length",
-            10,
-            "--store",
-            tmp_path,
-        ).exit_code
-        == 0
-    )
+    assert prepare_tiny(tmp_path, size=48, train=2, test=1, length=10).exit_code == 0
     r = invoke("generate", "--method", "dcgan", "--n", 4, "--store", tmp_path)
     assert r.exit_code == 2 and "power of two" in r.output
 

@@ -2,7 +2,7 @@ import json
 import multiprocessing as mp
 
 import pytest
-from conftest import invoke
+from conftest import invoke, prepare_tiny
 
 from vgisgan.errors import VgisganError
 from vgisgan.store import SCHEMA_VERSION, Store
@@ -115,21 +115,7 @@ def test_list_show_json_and_lineage(frames_store, tmp_path):
 
 
 def test_rerun_reuses_and_force_makes_new_version(store_copy):
-    args = [
-        "prepare",
-        "synthetic",
-        "--synth-size",
-        32,
-        "--train-videos",
-        3,
-        "--test-videos",
-        2,
-        "--length",
-        24,
-        "--store",
-        store_copy,
-    ]
-    r = invoke(*args)
+    r = prepare_tiny(store_copy)
     assert r.exit_code == 0 and "reused frames/synthetic@v1" in r.output
-    r = invoke(*args, "--force")
+    r = prepare_tiny(store_copy, 32, 3, 2, 24, "--force")
     assert r.exit_code == 0 and "published frames/synthetic@v2" in r.output
