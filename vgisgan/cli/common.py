@@ -107,3 +107,9 @@ class RichProgress:
 
 def echo(text: str) -> None:
     out_console.print(text, highlight=False, soft_wrap=True)
+
+
+def run_with_progress(stage_run: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a stage's `run` with the CLI's progress bars and notes (the core itself never prints)."""
+    with RichProgress() as bars:
+        return stage_run(*args, progress=bars, notes=note, **kwargs)

@@ -12,12 +12,11 @@ from vgisgan.cli.common import (
     DeviceOption,
     ForceOption,
     NameOption,
-    RichProgress,
     StoreOption,
     echo,
     handle_errors,
-    note,
     out_console,
+    run_with_progress,
 )
 from vgisgan.config import EvaluateConfig as C
 
@@ -71,19 +70,17 @@ def evaluate(
     from vgisgan.store import Store
 
     cfg = C.build(config, alpha=alpha, smooth=smooth, batch_size=batch_size, plots=plots)
-    with RichProgress() as bars:
-        result = stage.run(
-            cfg,
-            Store(store),
-            gan_ref=gan,
-            detector_ref=detector,
-            frames_ref=frames,
-            name=name,
-            device=resolve_device(device),
-            force=force,
-            progress=bars,
-            notes=note,
-        )
+    result = run_with_progress(
+        stage.run,
+        cfg,
+        Store(store),
+        gan_ref=gan,
+        detector_ref=detector,
+        frames_ref=frames,
+        name=name,
+        device=resolve_device(device),
+        force=force,
+    )
     art = result.artifact
     s = art.manifest.summary
     echo(

@@ -12,11 +12,10 @@ from vgisgan.cli.common import (
     DeviceOption,
     ForceOption,
     NameOption,
-    RichProgress,
     StoreOption,
     echo,
     handle_errors,
-    note,
+    run_with_progress,
 )
 from vgisgan.config import GenerateConfig as C
 
@@ -85,18 +84,16 @@ def generate(
         noise=noise,
         rec_weight=rec_weight,
     )
-    with RichProgress() as bars:
-        result = stage.run(
-            cfg,
-            Store(store),
-            gan_ref=gan,
-            frames_ref=frames,
-            name=name,
-            device=resolve_device(device),
-            force=force,
-            progress=bars,
-            notes=note,
-        )
+    result = run_with_progress(
+        stage.run,
+        cfg,
+        Store(store),
+        gan_ref=gan,
+        frames_ref=frames,
+        name=name,
+        device=resolve_device(device),
+        force=force,
+    )
     s = result.artifact.manifest.summary
     verb = "reused" if result.reused else "published"
     echo(

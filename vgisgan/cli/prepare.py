@@ -12,11 +12,10 @@ from vgisgan.cli.common import (
     ConfigOption,
     ForceOption,
     NameOption,
-    RichProgress,
     StoreOption,
     echo,
     handle_errors,
-    note,
+    run_with_progress,
 )
 from vgisgan.config import DATASETS, PrepareConfig, SyntheticConfig, parse_size
 
@@ -75,8 +74,7 @@ def prepare(
         synthetic=synthetic or None,
     )
     data_dirs = [Path(p) for p in [os.environ.get("VGISGAN_DATA")] if p] + [Path("datasets")]
-    with RichProgress() as bars:
-        result = stage.run(cfg, Store(store), name=name, data_dirs=data_dirs, force=force, progress=bars, notes=note)
+    result = run_with_progress(stage.run, cfg, Store(store), name=name, data_dirs=data_dirs, force=force)
     s = result.artifact.manifest.summary
     verb = "reused" if result.reused else "published"
     abnormal = s["test"].get("abnormal_frames")

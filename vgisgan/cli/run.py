@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from vgisgan.cli.common import DeviceOption, RichProgress, StoreOption, echo, handle_errors, note, out_console
+from vgisgan.cli.common import DeviceOption, StoreOption, echo, handle_errors, out_console, run_with_progress
 
 
 @handle_errors
@@ -42,22 +42,20 @@ def run(
 
     overrides = load_toml(config) if config else {}
     data_dirs = [Path(p) for p in [os.environ.get("VGISGAN_DATA")] if p] + [Path("datasets")]
-    with RichProgress() as bars:
-        results = pipeline.run(
-            dataset,
-            Store(store),
-            preset=preset,
-            method=method,
-            seed=seed,
-            source=str(source) if source else None,
-            overrides=overrides,
-            data_dirs=data_dirs,
-            device=resolve_device(device),
-            resume=resume,
-            force=force,
-            progress=bars,
-            notes=note,
-        )
+    results = run_with_progress(
+        pipeline.run,
+        dataset,
+        Store(store),
+        preset=preset,
+        method=method,
+        seed=seed,
+        source=str(source) if source else None,
+        overrides=overrides,
+        data_dirs=data_dirs,
+        device=resolve_device(device),
+        resume=resume,
+        force=force,
+    )
     for stage, r in results.items():
         echo(f"{stage:15s} {'reused   ' if r.reused else 'published'} {r.artifact.ref}  ({r.artifact.path})")
     summary = results["evaluate"].artifact.manifest.summary

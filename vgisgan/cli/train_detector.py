@@ -12,11 +12,10 @@ from vgisgan.cli.common import (
     DeviceOption,
     ForceOption,
     NameOption,
-    RichProgress,
     StoreOption,
     echo,
     handle_errors,
-    note,
+    run_with_progress,
 )
 from vgisgan.config import DetectorConfig as C
 
@@ -60,19 +59,17 @@ def train_detector(
         normal_predictions=normal_predictions,
         seed=seed,
     )
-    with RichProgress() as bars:
-        result = stage.run(
-            cfg,
-            Store(store),
-            pseudo_ref=pseudo,
-            frames_ref=frames,
-            name=name,
-            device=resolve_device(device),
-            resume=resume,
-            force=force,
-            progress=bars,
-            notes=note,
-        )
+    result = run_with_progress(
+        stage.run,
+        cfg,
+        Store(store),
+        pseudo_ref=pseudo,
+        frames_ref=frames,
+        name=name,
+        device=resolve_device(device),
+        resume=resume,
+        force=force,
+    )
     s = result.artifact.manifest.summary
     verb = "reused" if result.reused else "published"
     echo(

@@ -12,11 +12,10 @@ from vgisgan.cli.common import (
     DeviceOption,
     ForceOption,
     NameOption,
-    RichProgress,
     StoreOption,
     echo,
     handle_errors,
-    note,
+    run_with_progress,
 )
 from vgisgan.config import TrainGanConfig as C
 
@@ -96,19 +95,17 @@ def train_gan(
         channels_last=channels_last,
     )
     dev = resolve_device(device)
-    with RichProgress() as bars:
-        result = stage.run(
-            cfg,
-            Store(store),
-            frames_ref=frames,
-            name=name,
-            device=dev,
-            resume=resume,
-            force=force,
-            tensorboard=tensorboard,
-            progress=bars,
-            notes=note,
-        )
+    result = run_with_progress(
+        stage.run,
+        cfg,
+        Store(store),
+        frames_ref=frames,
+        name=name,
+        device=dev,
+        resume=resume,
+        force=force,
+        tensorboard=tensorboard,
+    )
     if result is None:
         return
     s = result.artifact.manifest.summary
