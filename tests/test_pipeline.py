@@ -244,6 +244,7 @@ def test_artifacts_gc_command(store_copy):
     [
         ("convae-negloss", ["--norm", "pm1"], ["convae_normal", "convae_abnormal"]),
         ("convae-negloss", ["--norm", "01", "--t-length", "3"], ["convae_normal", "convae_abnormal"]),
+        ("convae-negloss", ["--nega-loss", "mse-kl"], ["convae_normal", "convae_abnormal"]),
         ("dcgan", ["--recon-steps", "2"], ["dcgan_generator"]),
         ("ognet", ["--old-frac", "0.5"], ["ognet_g_old", "ognet_g_new", "ognet_d"]),
     ],
@@ -301,3 +302,18 @@ def test_run_resume_continues_an_interrupted_gan(tmp_path, monkeypatch):
     r = invoke("run", "synthetic", "--preset", "tiny", "--resume", "--store", store)
     assert r.exit_code == 0, r.output
     assert Store(store).resolve("gan/synthetic", "gan").manifest.summary["resumed_from"] == 4
+
+
+def test_compare_tables_every_score_with_its_method_mix(tiny_run, tmp_path):
+    store, _ = tiny_run
+    md, table = tmp_path / "c.md", tmp_path / "c.csv"
+    r = invoke("compare", "eval/synthetic@v1", "--markdown", md, "--csv", table, "--store", store)
+    assert r.exit_code == 0, r.output
+    with open(table) as f:
+        rows = list(csv.DictReader(f))
+    assert [row["score"] for row in rows] == ["psnr", "detector", "combined"]
+    assert {row["method"] for row in rows} == {"ffp-pseudo+skip-frame+patch"}  # run's default mix
+    metrics = Store(store).resolve("eval/synthetic@v1", "eval").manifest.summary["metrics"]
+    assert float(rows[0]["micro_auc_per_video"]) == metrics["score_psnr"]["per-video"]["micro_auc"]
+    assert md.read_text().splitlines()[0].startswith("| eval | method | seed | score |")
+    assert f"{100 * metrics['score_combined']['none']['micro_auc']:.2f}" in md.read_text()

@@ -203,7 +203,15 @@ class GenerateConfig(StageConfig):
     t_length: int = Field(2, ge=2, le=16, description="convae-negloss: clip length (past frames + the target).")
     nega_value: float = Field(0.1, gt=0, le=10, description="convae-negloss: weight of the negative loss.")
     nega_bound: float = Field(
-        0.02, gt=0, le=1, description="convae-negloss: error (MSE on [0, 1]) past which the negative loss stops."
+        0.02,
+        gt=0,
+        le=1,
+        description="convae-negloss: error (MSE on [0, 1], plus KL with mse-kl) past which the negative loss stops.",
+    )
+    nega_loss: Literal["mse", "mse-kl"] = Field(
+        "mse",
+        description="convae-negloss: error the abnormal copy is rewarded for: mse, or mse-kl (MSE plus the KL "
+        "divergence between the brightness distributions over pixels of the frame and its reconstruction).",
     )
     norm: Literal["pm1", "01"] = Field("pm1", description="convae-negloss: input range, [-1, 1] (pm1) or [0, 1].")
     z_dim: int = Field(64, ge=2, le=1024, description="dcgan: latent size.")
@@ -227,6 +235,14 @@ class DetectorConfig(StageConfig):
         description="Also use the normal generator's predictions as normal examples (teaches the detector "
         "that 'generated' is not 'abnormal').",
     )
+    select_by: Literal["probe", "pseudo"] = Field(
+        "probe",
+        description="Which held-out AUC picks the kept epoch: probe (real next frame against the frame "
+        "--probe-skip steps later, on the validation videos; the same for every method) or pseudo (the "
+        "method's own pseudo-anomalies, which a detector can ace through an artefact).",
+    )
+    probe_skip: int = Field(3, ge=2, le=16, description="Frame stride of the probe's too-fast candidates.")
+    probe_n: int = Field(256, ge=8, le=100_000, description="Positions of the probe (each: one real, one fast).")
     seed: int = Field(0, description="Random seed.")
 
 

@@ -33,6 +33,29 @@ def _mse01(a: torch.Tensor, b: torch.Tensor, unit: bool) -> torch.Tensor:
     return F.mse_loss(a, b) * (1.0 if unit else 0.25)
 
 
+def brightness_kl(recon01: torch.Tensor, frame01: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    """Mean over the batch of KL(P || Q), P and Q each frame's brightness spread over its pixels (sum 1).
+
+    The thesis passed raw frames to nn.KLDivLoss (output read as log-probabilities, frame as probabilities),
+    which is undefined for [-1, 1] frames. Here both are [0, 1] images made into distributions over pixels,
+    so the term is >= 0, is 0 exactly when the reconstruction is the frame up to brightness scale, and grows
+    when brightness moves to other places. eps keeps black pixels from giving log(0).
+    """
+    p = (frame01 + eps).flatten(1)  # (B, C*H*W)
+    q = (recon01 + eps).flatten(1)
+    p, q = p / p.sum(1, keepdim=True), q / q.sum(1, keepdim=True)
+    return (p * (p.log() - q.log())).sum(1).mean()
+
+
+def convae_error(recon: torch.Tensor, frame: torch.Tensor, unit: bool, kind: str) -> torch.Tensor:
+    """The reconstruction error of the thesis's convae experiment: MSE on [0, 1], plus the KL term for mse-kl."""
+    err = _mse01(recon, frame, unit)
+    if kind == "mse-kl":
+        to01 = (lambda x: x) if unit else (lambda x: (x + 1) / 2)
+        err = err + brightness_kl(to01(recon), to01(frame))
+    return err
+
+
 def _fit_convae(
     model: ConvAE,
     sampler: ClipSampler,
@@ -47,15 +70,17 @@ def _fit_convae(
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     for it in range(steps):
         clip = _to_range(sampler.sample(cfg.train_batch).to(device), unit)  # (B, t_length, C, H, W)
-        err = _mse01(model(clip[:, :-1].flatten(1, 2)), clip[:, -1], unit)
+        recon = model(clip[:, :-1].flatten(1, 2))
+        # The normal autoencoder learns with MSE (as in the thesis); the copy's error may add the KL term.
+        err = convae_error(recon, clip[:, -1], unit, "mse" if phase == "normal" else cfg.nega_loss)
         # The abnormal copy is rewarded for error, but only up to nega_bound: past it there is no gradient.
         loss = err if phase == "normal" else cfg.nega_value * F.relu(cfg.nega_bound - err)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if (it + 1) % 25 == 0 or it + 1 == steps:
-            log.append({"phase": phase, "iter": it + 1, "mse01": err.item()})
-            progress(f"convae-{phase}", it + 1, steps, mse=err.item())
+            log.append({"phase": phase, "iter": it + 1, "error": err.item()})
+            progress(f"convae-{phase}", it + 1, steps, error=err.item())
 
 
 def train_convae(

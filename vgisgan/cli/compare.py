@@ -36,10 +36,12 @@ def comparison_rows(store, refs: list[str]) -> list[dict]:
         for inp in art.manifest.inputs:
             if inp.role == "detector":
                 det = store.resolve(inp.ref, "detector")
-                pseudo = next((i.ref for i in det.manifest.inputs if i.role == "pseudo"), None)
-                if pseudo:
-                    cfg = store.resolve(pseudo, "pseudo").manifest.config
-                    method, seed = cfg.get("method", ""), cfg.get("seed", "")
+                # The detector's first pseudo set is its method; more sets (a mix) are joined with "+".
+                cfgs = [
+                    store.resolve(i.ref, "pseudo").manifest.config for i in det.manifest.inputs if i.role == "pseudo"
+                ]
+                if cfgs:
+                    method, seed = "+".join(c.get("method", "?") for c in cfgs), cfgs[0].get("seed", "")
         for score, m in s["metrics"].items():
             rows.append(
                 {

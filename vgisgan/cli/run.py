@@ -19,6 +19,11 @@ def run(
         "cpu", "--preset", help="tiny (seconds, for tests), cpu (a laptop), paper (FFP settings, a GPU)."
     ),
     method: str = typer.Option("ffp-pseudo", "--method", help="Pseudo-anomaly method (docs/methods.md)."),
+    mix: str = typer.Option(
+        "skip-frame,patch",
+        "--mix",
+        help="Methods whose pseudo-anomalies the detector also learns, comma-separated, or none.",
+    ),
     seed: Optional[int] = typer.Option(
         None, "--seed", help="Seed of train-gan, generate and train-detector (default: each stage's)."
     ),
@@ -48,6 +53,7 @@ def run(
         Store(store),
         preset=preset,
         method=method,
+        mix=tuple(m.strip() for m in mix.split(",") if m.strip() and mix.strip() != "none"),
         seed=seed,
         source=str(source) if source else None,
         overrides=overrides,
@@ -60,4 +66,6 @@ def run(
         echo(f"{stage:15s} {'reused   ' if r.reused else 'published'} {r.artifact.ref}  ({r.artifact.path})")
     summary = results["evaluate"].artifact.manifest.summary
     if summary["metrics"]:
-        out_console.print(metrics_table(summary, f"{dataset} ({preset} preset, {method}) frame-level metrics (%)"))
+        out_console.print(
+            metrics_table(summary, f"{dataset} ({preset} preset, {method}, mix: {mix}) frame-level metrics (%)")
+        )

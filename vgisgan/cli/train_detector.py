@@ -25,6 +25,12 @@ def train_detector(
     pseudo: Optional[str] = typer.Option(
         None, "--pseudo", help="Pseudo-anomalies (pseudo/NAME[@vN]); default: the latest."
     ),
+    add_pseudo: Optional[list[str]] = typer.Option(
+        None,
+        "--add-pseudo",
+        help="More pseudo-anomalies to train on together with --pseudo (repeatable), e.g. a skip-frame and a "
+        "patch set: a mix generalises better than one method's set (docs/RESULTS.md).",
+    ),
     frames: Optional[str] = typer.Option(
         None, "--frames", help="Frame cache; default: the one the pseudo-anomalies came from."
     ),
@@ -36,6 +42,9 @@ def train_detector(
     normal_predictions: Optional[bool] = typer.Option(
         None, "--normal-predictions/--no-normal-predictions", help=C.help("normal_predictions")
     ),
+    select_by: Optional[str] = typer.Option(None, "--select-by", help=C.help("select_by")),
+    probe_skip: Optional[int] = typer.Option(None, "--probe-skip", help=C.help("probe_skip")),
+    probe_n: Optional[int] = typer.Option(None, "--probe-n", help=C.help("probe_n")),
     seed: Optional[int] = typer.Option(None, "--seed", help=C.help("seed")),
     resume: bool = typer.Option(False, "--resume", help="Continue the unfinished run with the same config."),
     device: str = DeviceOption,
@@ -57,6 +66,9 @@ def train_detector(
         width=width,
         val_fraction=val_fraction,
         normal_predictions=normal_predictions,
+        select_by=select_by,
+        probe_skip=probe_skip,
+        probe_n=probe_n,
         seed=seed,
     )
     result = run_with_progress(
@@ -64,6 +76,7 @@ def train_detector(
         cfg,
         Store(store),
         pseudo_ref=pseudo,
+        more_pseudo=add_pseudo,
         frames_ref=frames,
         name=name,
         device=resolve_device(device),
@@ -72,7 +85,8 @@ def train_detector(
     )
     s = result.artifact.manifest.summary
     verb = "reused" if result.reused else "published"
+    probe = f", probe AUC {s['probe_auc']}" if s.get("probe_auc") is not None else ""
     echo(
-        f"{verb} {result.artifact.ref}: validation AUC {s['val_auc']} (epoch {s['best_epoch']}, held-out training "
-        f"videos, {s['val_examples']} examples)"
+        f"{verb} {result.artifact.ref}: kept epoch {s['best_epoch']} (by {s['selected_by']}): validation AUC "
+        f"{s['val_auc']}{probe} on held-out training videos"
     )

@@ -1,6 +1,8 @@
 """`vgisgan run`: prepare -> train-gan -> generate -> train-detector -> evaluate with one config.
 
-A preset gives every stage's settings; a TOML file can override any of them per stage ([prepare],
+The detector learns the method's pseudo-anomalies together with those of the `mix` methods (by default
+skip-frame and patch, which cost no training): on UCSD Ped2 the mix lifted the detector far above any single
+set (docs/RESULTS.md). A preset gives every stage's settings; a TOML file can override any of them per stage ([prepare],
 [train_gan], [generate], [train_detector], [evaluate]). Each stage reuses an existing artifact made from the
 same config and inputs, so re-running after an interruption only redoes what is missing.
 """
@@ -20,6 +22,7 @@ from vgisgan.stages.common import StageResult
 from vgisgan.store import Store
 
 STAGES = ("prepare", "train_gan", "generate", "train_detector", "evaluate")
+DEFAULT_MIX = ("skip-frame", "patch")
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # Seconds on a CPU: for tests and smoke checks, not for results.
     "tiny": {
@@ -105,6 +108,7 @@ def run(
     store: Store,
     preset: str = "cpu",
     method: str = "ffp-pseudo",
+    mix: tuple[str, ...] = DEFAULT_MIX,
     seed: int | None = None,
     source: str | None = None,
     overrides: dict[str, dict] | None = None,
@@ -127,12 +131,13 @@ def run(
             PrepareConfig.model_validate({**s["prepare"], "dataset": dataset, "source": source}),
             TrainGanConfig.model_validate(s["train_gan"]),
             GenerateConfig.model_validate(s["generate"]),
+            *[GenerateConfig.model_validate({**s["generate"], "method": m}) for m in mix],
             DetectorConfig.model_validate(s["train_detector"]),
             EvaluateConfig.model_validate(s["evaluate"]),
         )
     except Exception as e:  # pydantic's ValidationError, reported as one line
         raise VgisganError(f"invalid settings for preset {preset}: {e}".splitlines()[0]) from e
-    c_prep, c_gan, c_gen, c_det, c_eval = cfgs
+    c_prep, c_gan, c_gen, *c_mix, c_det, c_eval = cfgs
     out: dict[str, StageResult] = {}
     out["prepare"] = prepare.run(c_prep, store, data_dirs=data_dirs, force=force, progress=progress, notes=notes)
     frames = out["prepare"].artifact.ref
@@ -144,10 +149,26 @@ def run(
     out["generate"] = generate.run(
         c_gen, store, gan_ref=gan_ref, frames_ref=frames, device=device, force=force, progress=progress, notes=notes
     )
+    t_past = out["generate"].artifact.manifest.summary["t_past"]
+    mixed = [
+        generate.run(
+            c.model_copy(update={"t_past": t_past}),
+            store,
+            gan_ref=gan_ref,
+            frames_ref=frames,
+            device=device,
+            force=force,
+            progress=progress,
+            notes=notes,
+        )
+        for c in c_mix
+        if c.method != method
+    ]
     out["train_detector"] = train_detector.run(
         c_det,
         store,
         pseudo_ref=out["generate"].artifact.ref,
+        more_pseudo=[r.artifact.ref for r in mixed],
         resume=resume,
         frames_ref=frames,
         device=device,

@@ -3,6 +3,8 @@
 Examples: for each pseudo-anomaly, its past T frames with (a) the pseudo-anomaly, label 1, (b) the real next
 frame, label 0, and (c) optionally the normal generator's prediction, label 0, so that "looks generated" is
 not a shortcut to "abnormal". Whole training videos are held out for validation: no test data is touched.
+Each epoch is scored on the held-out videos twice: on the method's own pseudo-anomalies (val_auc) and on the
+method-independent probe of vgisgan/probe.py (probe_auc); `select_by` says which one picks the kept epoch.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from vgisgan.data.clips import to_tensor
 from vgisgan.errors import VgisganError
 from vgisgan.methods import pasts, real_targets
 from vgisgan.models.detector import build_detector
+from vgisgan.probe import probe_rows
 from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult, run_hash, try_reuse
 from vgisgan.stages.generate import input_frames
-from vgisgan.store import Store
+from vgisgan.store import Artifact, Store
 from vgisgan.training import CsvLog, StopRequest
 
 
@@ -40,15 +43,25 @@ class Examples:
         self.rows = np.concatenate([rows for _ in parts])
         self.cache = cache
 
-    def subset(self, mask: np.ndarray) -> "Examples":
+    @staticmethod
+    def _of(cache: FrameCache, candidates: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> "Examples":
         out = object.__new__(Examples)
-        out.candidates, out.labels, out.rows, out.cache = (
-            self.candidates[mask],
-            self.labels[mask],
-            self.rows[mask],
-            self.cache,
-        )
+        out.candidates, out.labels, out.rows, out.cache = candidates, labels, rows, cache
         return out
+
+    def subset(self, mask: np.ndarray) -> "Examples":
+        return Examples._of(self.cache, self.candidates[mask], self.labels[mask], self.rows[mask])
+
+    @staticmethod
+    def concat(parts: list["Examples"]) -> "Examples":
+        if len(parts) == 1:
+            return parts[0]
+        return Examples._of(
+            parts[0].cache,
+            np.concatenate([p.candidates for p in parts]),
+            np.concatenate([p.labels for p in parts]),
+            np.concatenate([p.rows for p in parts]),
+        )
 
     def batch(self, idx: np.ndarray, t_past: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         return (
@@ -71,6 +84,24 @@ def read_pseudo(path, cache: FrameCache) -> tuple[np.ndarray, np.ndarray, np.nda
     return rows, pseudo, normal
 
 
+def load_examples(arts: list[Artifact], frames: Artifact, cache: FrameCache, normal_predictions: bool):
+    """The examples of every pseudo artifact, which must share the frame cache and the number of past frames."""
+    t_past = int(arts[0].manifest.summary["t_past"])
+    parts = []
+    for art in arts:
+        made_from = next((i.content_hash for i in art.manifest.inputs if i.role == "frames"), None)
+        if made_from != frames.manifest.content_hash:
+            raise VgisganError(f"{art.ref} was made from another frame cache than {frames.ref}: generate it again")
+        if int(art.manifest.summary["t_past"]) != t_past:
+            raise VgisganError(
+                f"{art.ref} follows {art.manifest.summary['t_past']} past frames but {arts[0].ref} follows "
+                f"{t_past}: generate it again with --t-past {t_past}"
+            )
+        rows, pseudo, normal = read_pseudo(art.path, cache)
+        parts.append(Examples(cache, rows, pseudo, normal if normal_predictions else None))
+    return Examples.concat(parts), t_past
+
+
 def split_videos(n_videos: int, fraction: float, seed: int) -> np.ndarray:
     """Indices of the training videos held out for validation (at least one, never all)."""
     if n_videos < 2:
@@ -89,13 +120,18 @@ def predict(model: torch.nn.Module, ex: Examples, t_past: int, batch: int, devic
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def validate(model: torch.nn.Module, val: Examples, t_past: int, batch: int, device: torch.device) -> dict:
+def validate(
+    model: torch.nn.Module, val: Examples, probe: Examples | None, t_past: int, batch: int, device: torch.device
+) -> dict:
     p = predict(model, val, t_past, batch, device)
     y = val.labels
-    return {
+    out = {
         "val_auc": float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan"),
         "val_acc": float(((p > 0.5) == (y > 0.5)).mean()),
     }
+    if probe is not None:
+        out["probe_auc"] = float(roc_auc_score(probe.labels, predict(model, probe, t_past, batch, device)))
+    return out
 
 
 class Trainer:
@@ -107,7 +143,7 @@ class Trainer:
         self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.epoch = 0
-        self.best: dict = {"val_auc": -1.0, "epoch": 0}
+        self.best: dict = {"epoch": 0}
         self.best_weights: dict | None = None
 
     def save(self, path) -> None:
@@ -151,22 +187,30 @@ class Trainer:
         return total / steps
 
     def keep_if_best(self, metrics: dict) -> None:
-        if metrics["val_auc"] > self.best["val_auc"] or self.best_weights is None:
-            self.best = {"val_auc": metrics["val_auc"], "epoch": self.epoch}
+        """Keep this epoch's weights if its selection AUC beats every earlier epoch's (the first epoch always)."""
+        key = "probe_auc" if self.cfg.select_by == "probe" and "probe_auc" in metrics else "val_auc"
+        if self.best_weights is None or metrics[key] > self.best[key]:
+            self.best = {"epoch": self.epoch, "selected_by": key, **metrics}
             self.best_weights = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
 
 
-def split_examples(examples: Examples, cache: FrameCache, cfg: DetectorConfig, where: str, notes: Notes):
+def split_examples(
+    examples: Examples, cache: FrameCache, cfg: DetectorConfig, t_past: int, where: str, notes: Notes
+) -> tuple[Examples, Examples, Examples | None]:
+    """Training examples, validation examples and the probe, the last two from whole held-out videos."""
     held_out = split_videos(len(cache.videos("train")), cfg.val_fraction, cfg.seed)
     is_val = np.isin(examples.rows[:, 0], held_out)
     train, val = examples.subset(~is_val), examples.subset(is_val)
     if len(train.labels) == 0 or len(val.labels) == 0:
         raise VgisganError(f"{where}: too few pseudo-anomalies to hold out validation videos; generate more")
+    found = probe_rows(cache, held_out, t_past, cfg.probe_skip, cfg.probe_n, cfg.seed)
+    probe = Examples(cache, found[0], found[1], None) if found else None
     notes(
-        f"{len(train.labels)} training and {len(val.labels)} validation examples "
+        f"{len(train.labels)} training, {len(val.labels)} validation and "
+        f"{len(probe.labels) if probe else 'no'} probe examples "
         f"(validation videos: {', '.join(cache.videos('train')[i].name for i in sorted(held_out))})"
     )
-    return train, val
+    return train, val, probe
 
 
 def run(
@@ -180,14 +224,16 @@ def run(
     force: bool = False,
     progress: Progress = silent,
     notes: Notes = no_notes,
+    more_pseudo: list[str] | None = None,
 ) -> StageResult:
+    """Train on `pseudo_ref` (it names the detector) and on every set of `more_pseudo` together."""
     pseudo_art = store.resolve(pseudo_ref, "pseudo")
+    arts = [pseudo_art] + [store.resolve(r, "pseudo") for r in more_pseudo or []]
     frames = input_frames(store, frames_ref, pseudo_art)
-    notes(f"pseudo: {pseudo_art.ref}, frames: {frames.ref}")
+    notes(f"pseudo: {', '.join(a.ref for a in arts)}, frames: {frames.ref}")
     cache = FrameCache(frames.path)
     t_past = int(pseudo_art.manifest.summary["t_past"])
-    rows, pseudo, normal = read_pseudo(pseudo_art.path, cache)
-    inputs = [store.input_ref("pseudo", pseudo_art), store.input_ref("frames", frames)]
+    inputs = [store.input_ref("pseudo", a) for a in arts] + [store.input_ref("frames", frames)]
     config = {**cfg.model_dump(mode="json"), "t_past": t_past, "channels": cache.channels, "size": list(cache.size)}
     # OGNet's detector is its own discriminator, fine-tuned here (phase two of the paper).
     ognet_d = pseudo_art.path / "ognet_d.safetensors"
@@ -198,8 +244,8 @@ def run(
     if reused := try_reuse(store, "detector", name, key, force, notes):
         return reused
 
-    examples = Examples(cache, rows, pseudo, normal if cfg.normal_predictions else None)
-    train, val = split_examples(examples, cache, cfg, pseudo_art.ref, notes)
+    examples, t_past = load_examples(arts, frames, cache, cfg.normal_predictions)
+    train, val, probe = split_examples(examples, cache, cfg, t_past, pseudo_art.ref, notes)
     torch.manual_seed(cfg.seed)
     model = build_detector(config)
     if ognet_d.exists():
@@ -217,7 +263,7 @@ def run(
     with StopRequest() as stop:
         while trainer.epoch < cfg.epochs:
             loss = trainer.train_epoch(train, progress)
-            metrics = validate(trainer.model, val, t_past, cfg.batch_size, device)
+            metrics = validate(trainer.model, val, probe, t_past, cfg.batch_size, device)
             log.append({"epoch": trainer.epoch, "train_loss": loss, **metrics})
             trainer.keep_if_best(metrics)
             trainer.save(ckpt)
@@ -233,7 +279,9 @@ def run(
         (draft.path / "log.csv").write_bytes((work / "log.csv").read_bytes())
         summary = {
             "best_epoch": trainer.best["epoch"],
+            "selected_by": trainer.best["selected_by"],
             "val_auc": round(trainer.best["val_auc"], 4),
+            "probe_auc": round(trainer.best["probe_auc"], 4) if "probe_auc" in trainer.best else None,
             "train_examples": int(len(train.labels)),
             "val_examples": int(len(val.labels)),
             "seconds": round(time.perf_counter() - t0, 1),

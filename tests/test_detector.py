@@ -1,0 +1,86 @@
+"""The detector's inputs (several pseudo sets at once) and its method-independent probe."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import invoke
+
+from vgisgan.config import DetectorConfig
+from vgisgan.data.cache import CacheWriter, FrameCache, VideoInfo
+from vgisgan.probe import probe_rows
+from vgisgan.stages.train_detector import Trainer
+from vgisgan.store import Store
+
+
+@pytest.fixture(scope="module")
+def two_sets(tmp_path_factory):
+    """A tiny run without the mix, and a skip-frame set made from the same frames."""
+    store = tmp_path_factory.mktemp("mix")
+    r = invoke("run", "synthetic", "--preset", "tiny", "--mix", "none", "--store", store)
+    assert r.exit_code == 0, r.output
+    r = invoke("generate", "--method", "skip-frame", "--n", 24, "--frames", "frames/synthetic", "--store", store)
+    assert r.exit_code == 0, r.output
+    return store
+
+
+def test_run_without_the_mix_makes_one_pseudo_set(two_sets):
+    names = sorted(a.ref for a in Store(two_sets).list("pseudo"))
+    assert names == ["pseudo/synthetic-skip-frame@v1", "pseudo/synthetic@v1"]  # the second made by the fixture
+    det = Store(two_sets).resolve("detector/synthetic", "detector").manifest
+    assert [i.ref for i in det.inputs if i.role == "pseudo"] == ["pseudo/synthetic@v1"]
+
+
+def test_detector_learns_several_pseudo_sets_together(two_sets):
+    store = Store(two_sets)
+    ffp, skip = store.resolve("pseudo/synthetic", "pseudo"), store.resolve("pseudo/synthetic-skip-frame", "pseudo")
+    args = ["--pseudo", ffp.ref, "--add-pseudo", skip.ref, "--epochs", 1, "--width", 4, "--name", "both"]
+    r = invoke("train-detector", *args, "--store", two_sets)
+    assert r.exit_code == 0, r.output
+    det = store.resolve("detector/both", "detector").manifest
+    assert [i.ref for i in det.inputs if i.role == "pseudo"] == [ffp.ref, skip.ref]
+    # ffp-pseudo gives three examples per pseudo-anomaly (it, the real frame, the normal prediction); skip-frame two.
+    expected = 3 * ffp.manifest.summary["n"] + 2 * skip.manifest.summary["n"]
+    assert det.summary["train_examples"] + det.summary["val_examples"] == expected
+
+
+def test_pseudo_sets_must_follow_the_same_number_of_past_frames(two_sets):
+    r = invoke(
+        "generate", "--method", "patch", "--n", 8, "--t-past", 2, "--frames", "frames/synthetic", "--store", two_sets
+    )
+    assert r.exit_code == 0, r.output
+    r = invoke(
+        "train-detector",
+        "--pseudo",
+        "pseudo/synthetic",
+        "--add-pseudo",
+        "pseudo/synthetic-patch",
+        "--epochs",
+        1,
+        "--store",
+        two_sets,
+    )
+    assert r.exit_code == 2 and "follows 2 past frames" in r.output and "--t-past 4" in r.output
+
+
+def test_probe_candidates_are_the_frame_skip_steps_later(tmp_path):
+    store = Store(tmp_path)
+    with store.draft("frames", "counting") as d:
+        w = CacheWriter(d.path, (4, 4), 1, "raw")
+        for name in ("a", "b"):
+            frames = np.arange(30, dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 1), np.uint8)
+            w.add("train", VideoInfo(name, 0, 0, 25.0, (4, 4), "x"), frames, None)
+        w.close()
+        art = d.publish({}, [], {}, "f")
+    rows, fast = probe_rows(FrameCache(art.path), np.array([1]), t_past=4, skip=3, n=50, seed=0)
+    assert (rows[:, 0] == 1).all()  # only the held-out video
+    # The real next frame is frame `row`; the fast candidate is the frame skip - 1 = 2 steps after it.
+    assert (fast[:, 0, 0, 0] == rows[:, 1] + 2).all()
+
+
+@pytest.mark.parametrize("select_by, epoch", [("probe", 2), ("pseudo", 1)])
+def test_the_kept_epoch_is_the_best_by_the_chosen_auc(select_by, epoch):
+    trainer = Trainer(DetectorConfig(select_by=select_by), torch.nn.Linear(1, 1), 1, torch.device("cpu"))
+    for probe in (0.6, 0.8, 0.7):
+        trainer.epoch += 1
+        trainer.keep_if_best({"val_auc": 1.0, "val_acc": 1.0, "probe_auc": probe})
+    assert trainer.best["epoch"] == epoch
