@@ -1,10 +1,11 @@
 """`vgisgan run`: prepare -> train-gan -> generate -> train-detector -> evaluate with one config.
 
 The detector learns the method's pseudo-anomalies together with those of the `mix` methods (by default
-skip-frame and patch, which cost no training): on UCSD Ped2 the mix lifted the detector far above any single
-set (docs/RESULTS.md). A preset gives every stage's settings; a TOML file can override any of them per stage ([prepare],
-[train_gan], [generate], [train_detector], [evaluate]). Each stage reuses an existing artifact made from the
-same config and inputs, so re-running after an interruption only redoes what is missing.
+skip-frame and patch, which cost no training): on UCSD Ped2 seed 0 the mix lifted the detector from 77 to 87
+AUC over the GAN's set alone, level with patch alone (docs/RESULTS.md). A preset gives every stage's settings;
+a TOML file can override any of them per stage ([prepare], [train_gan], [generate], [train_detector],
+[evaluate]). Each stage reuses an existing artifact made from the same config and inputs, so re-running after
+an interruption only redoes what is missing.
 """
 
 from __future__ import annotations

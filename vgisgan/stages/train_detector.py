@@ -99,7 +99,7 @@ def load_examples(arts: list[Artifact], frames: Artifact, cache: FrameCache, nor
             )
         rows, pseudo, normal = read_pseudo(art.path, cache)
         parts.append(Examples(cache, rows, pseudo, normal if normal_predictions else None))
-    return Examples.concat(parts), t_past
+    return Examples.concat(parts)
 
 
 def split_videos(n_videos: int, fraction: float, seed: int) -> np.ndarray:
@@ -244,7 +244,7 @@ def run(
     if reused := try_reuse(store, "detector", name, key, force, notes):
         return reused
 
-    examples, t_past = load_examples(arts, frames, cache, cfg.normal_predictions)
+    examples = load_examples(arts, frames, cache, cfg.normal_predictions)
     train, val, probe = split_examples(examples, cache, cfg, t_past, pseudo_art.ref, notes)
     torch.manual_seed(cfg.seed)
     model = build_detector(config)
