@@ -12,6 +12,7 @@ from safetensors.numpy import load_file as load_numpy
 
 from vgisgan import losses
 from vgisgan.config import GanModelConfig, TrainGanConfig
+from vgisgan.errors import VgisganError
 from vgisgan.gan import build_nets, build_optimizers, generator_step, pseudo_forward, split_clip, train_step
 from vgisgan.models.flow import HornSchunck
 from vgisgan.stages import train_gan
@@ -142,6 +143,24 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(frames_store, tmp_path
     assert all((wa[k] == wb[k]).all() for k in wa)
     log = (resumed.path / "log.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in log[1:]] == ["1", "2", "3", "4", "5", "6"]
+
+
+def test_more_iters_with_resume_extends_a_finished_run(frames_store, tmp_path):
+    import shutil
+
+    base = dict(batch_size=2, width=4, d_width=4, log_every=1, checkpoint_every=2, sample_every=100)
+    a_store, b_store = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(frames_store, a_store)
+    shutil.copytree(frames_store, b_store)
+    whole = train_gan.run(TrainGanConfig(iters=6, **base), Store(a_store)).artifact
+    short = train_gan.run(TrainGanConfig(iters=4, **base), Store(b_store)).artifact
+    longer = train_gan.run(TrainGanConfig(iters=6, **base), Store(b_store), resume=True).artifact
+    assert (short.manifest.version, longer.manifest.version) == (1, 2)
+    assert longer.manifest.summary["resumed_from"] == 4
+    wa, wb = _final_weights(whole), _final_weights(longer)
+    assert all((wa[k] == wb[k]).all() for k in wa)
+    with pytest.raises(VgisganError, match="at iteration 6, past --iters 5"):
+        train_gan.run(TrainGanConfig(iters=5, **base), Store(b_store), resume=True)
 
 
 def test_bad_config_fails_before_training(store_copy):

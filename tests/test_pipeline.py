@@ -317,3 +317,19 @@ def test_compare_tables_every_score_with_its_method_mix(tiny_run, tmp_path):
     assert float(rows[0]["micro_auc_per_video"]) == metrics["score_psnr"]["per-video"]["micro_auc"]
     assert md.read_text().splitlines()[0].startswith("| eval | method | seed | score |")
     assert f"{100 * metrics['score_combined']['none']['micro_auc']:.2f}" in md.read_text()
+
+
+@pytest.mark.parametrize("dataset", ["ped2", "synthetic"])
+@pytest.mark.parametrize("preset", ["tiny", "cpu", "paper"])
+def test_every_preset_gives_valid_settings_for_every_stage(preset, dataset):
+    from vgisgan.config import DetectorConfig, GenerateConfig, PrepareConfig, TrainGanConfig
+    from vgisgan.stages.pipeline import stage_settings
+
+    s = stage_settings(preset, {}, dataset)
+    prep = PrepareConfig.model_validate({**s["prepare"], "dataset": dataset})
+    gan = TrainGanConfig.model_validate(s["train_gan"])
+    GanModelConfig(size=prep.size, width=gan.width, depth=gan.depth)  # the frame size fits the U-Net
+    for method in ("ffp-pseudo", "skip-frame", "patch", "convae-negloss", "dcgan", "ognet"):
+        GenerateConfig.model_validate({**s["generate"], "method": method})
+    DetectorConfig.model_validate(s["train_detector"])
+    EvaluateConfig.model_validate(s["evaluate"])

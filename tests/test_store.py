@@ -90,6 +90,16 @@ def test_unknown_schema_version_and_wrong_kind_are_rejected(tmp_path):
     assert r.exit_code == 2 and "schema version 99" in r.output and "manifest.json" in r.output
 
 
+def test_artifacts_of_another_vgisgan_version_are_not_reused(tmp_path):
+    store = Store(tmp_path)
+    art = _publish(store, "m", b"1", key="a")
+    assert store.find_reusable("gan", "m", "a").ref == art.ref
+    m = json.loads((art.path / "manifest.json").read_text())
+    m["vgisgan_version"] = "0.0.1"
+    (art.path / "manifest.json").write_text(json.dumps(m))
+    assert store.find_reusable("gan", "m", "a") is None
+
+
 def test_references_and_latest(tmp_path):
     store = Store(tmp_path)
     _publish(store, "m", b"1", key="a")

@@ -252,10 +252,12 @@ class Store:
         return found
 
     def find_reusable(self, kind: str, name: str, config_hash: str) -> Artifact | None:
-        """The newest version of kind/name made from the same config and inputs, if any."""
+        """The newest version of kind/name made from the same config and inputs by this vgisgan version, if
+        any. The version is part of the rule because the same settings can mean different training in
+        another release; a development checkout that changes code without a version bump needs --force."""
         for v in reversed(self.versions(kind, name)):
             art = self.load(self.root / kind / name / f"v{v}")
-            if art.manifest.config_hash == config_hash:
+            if art.manifest.config_hash == config_hash and art.manifest.vgisgan_version == __version__:
                 return art
         return None
 

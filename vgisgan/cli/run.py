@@ -34,7 +34,12 @@ def run(
         "[train_detector], [evaluate] sections overriding the preset.",
     ),
     device: str = DeviceOption,
-    resume: bool = typer.Option(False, "--resume", help="Continue interrupted training stages from their checkpoints."),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Continue training stages from their checkpoints: interrupted ones, or the GAN of a finished run "
+        "when [train_gan] iters is raised.",
+    ),
     force: bool = typer.Option(False, "--force", help="Redo every stage even where a matching artifact exists."),
     store: Path = StoreOption,
 ) -> None:

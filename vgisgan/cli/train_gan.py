@@ -50,7 +50,12 @@ def train_gan(
     channels_last: Optional[bool] = typer.Option(
         None, "--channels-last/--no-channels-last", help=C.help("channels_last")
     ),
-    resume: bool = typer.Option(False, "--resume", help="Continue the unfinished run with the same config."),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Continue from the checkpoint of a run with the same settings: an interrupted one, or a finished "
+        "one to train longer (a larger --iters; logging and checkpoint intervals may differ too).",
+    ),
     tensorboard: bool = typer.Option(False, "--tensorboard", help="Also write TensorBoard events (needs tensorboard)."),
     device: str = DeviceOption,
     name: Optional[str] = NameOption,

@@ -105,6 +105,9 @@ def _tensorboard(enabled: bool, work: Path, info: DistInfo):
     return SummaryWriter(str(work / "tb"))
 
 
+SCHEDULE_ONLY = ("iters", "log_every", "sample_every", "checkpoint_every")
+
+
 @dataclass
 class Plan:
     """Everything `run` resolves and validates before any heavy work."""
@@ -117,6 +120,14 @@ class Plan:
     key: str
     config: dict
     inputs: list
+
+    @property
+    def trajectory_key(self) -> str:
+        """Names the folder of the resumable state. Settings that only say how long to train or how often to
+        log leave the trajectory unchanged, so they are left out: `--iters 4000 --resume` continues a finished
+        2,500-iteration run instead of starting over."""
+        train = {k: v for k, v in self.config["train"].items() if k not in SCHEDULE_ONLY}
+        return run_hash("gan-trajectory", {**self.config, "train": train}, self.inputs)
 
 
 def run(
@@ -168,11 +179,16 @@ def _build(plan: Plan, info: DistInfo) -> tuple[GanNets, dict, ClipSampler]:
 
 
 def _restore(
-    ckpt: Path, nets: GanNets, opts: dict, sampler: ClipSampler, resume: bool, info: DistInfo, notes: Notes
+    ckpt: Path, nets: GanNets, opts: dict, sampler: ClipSampler, resume: bool, info: DistInfo, notes: Notes, iters: int
 ) -> int:
     """The iteration to start from: the checkpoint's with --resume, else 0."""
     if resume and ckpt.exists():
         start = _load_checkpoint(ckpt, nets, opts, sampler)
+        if start > iters:
+            raise VgisganError(
+                f"the checkpoint {ckpt} is at iteration {start}, past --iters {iters}: "
+                f"pass --iters {start} or more to continue it, or leave out --resume to start over"
+            )
         notes(f"resuming from iteration {start} ({ckpt})")
         return start
     if resume:
@@ -204,9 +220,9 @@ def _train(
 ) -> StageResult | None:
     cfg, device = plan.cfg, info.device
     nets, opts, sampler = _build(plan, info)
-    work = store.work_dir("gan", plan.name, plan.key)
+    work = store.work_dir("gan", plan.name, plan.trajectory_key)
     ckpt = work / "checkpoint.safetensors"
-    start = _restore(ckpt, nets, opts, sampler, resume, info, notes)
+    start = _restore(ckpt, nets, opts, sampler, resume, info, notes, cfg.iters)
     for k in ("g_normal", "g_pseudo", "d_normal", "d_pseudo"):
         setattr(nets, k, wrap(getattr(nets, k), info))
     if start == 0 and info.is_main:
