@@ -3,7 +3,7 @@
     python benchmarks/train_step.py [--size 128] [--width 16] [--batch 4] [--steps 20] [--repeat 3] [--device cpu]
 
 Random clips, the cpu preset's networks; each repeat times `--steps` iterations after 3 warm-up ones, and the
-median over repeats is reported for contiguous (NCHW) and channels-last (NHWC) weights and inputs. Run it
+median over repeats is reported for contiguous (NCHW) and channels-last (NHWC) network weights. Run it
 with nothing else on the machine: two torch jobs sharing two cores each run several times slower.
 """
 
@@ -31,7 +31,7 @@ def seconds_per_step(size: int, width: int, batch: int, steps: int, channels_las
         m.to(device, memory_format=fmt)
     nets.flow.to(device)
     opts = build_optimizers(nets, cfg)
-    clip = (torch.rand(batch, 5, 1, size, size, device=device) * 2 - 1).contiguous()  # (B, T+1, C, H, W)
+    clip = torch.rand(batch, 5, 1, size, size, device=device) * 2 - 1  # (B, T+1, C, H, W)
     for _ in range(3):
         train_step(nets, opts, cfg, clip)
     if device.type == "cuda":

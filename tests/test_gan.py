@@ -163,6 +163,17 @@ def test_more_iters_with_resume_extends_a_finished_run(frames_store, tmp_path):
         train_gan.run(TrainGanConfig(iters=5, **base), Store(b_store), resume=True)
 
 
+def test_train_gan_cli_trains_a_finished_run_on(store_copy):
+    assert invoke("train-gan", "--iters", 4, *SMALL, "--store", store_copy).exit_code == 0
+    r = invoke("train-gan", "--iters", 6, *SMALL, "--resume", "--store", store_copy)
+    assert r.exit_code == 0, r.output
+    assert "resuming from iteration 4" in r.output
+    art = Store(store_copy).resolve("gan/synthetic", "gan")
+    assert (art.manifest.version, art.manifest.summary["resumed_from"], art.manifest.summary["iters"]) == (2, 4, 6)
+    r = invoke("train-gan", "--iters", 5, *SMALL, "--resume", "--store", store_copy)
+    assert r.exit_code == 2 and "past --iters 5" in r.output
+
+
 def test_bad_config_fails_before_training(store_copy):
     r = invoke("train-gan", "--depth", 6, "--store", store_copy)
     assert r.exit_code == 2 and "divisible by 64" in r.output

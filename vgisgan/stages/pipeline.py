@@ -53,8 +53,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "sample_every": 500,
             "checkpoint_every": 250,
         },
-        # The trained methods (convae-negloss, dcgan, ognet) at 500 iterations of 8 frames: ognet then takes
-        # 5 minutes at 128x128 (25 with the defaults, 1,000 of 16), so its whole run fits the hour too.
+        # The trained methods (convae-negloss, dcgan, ognet) at 500 iterations of 8 frames: ognet's generate
+        # then took 6 minutes on Ped2 at 128x128 (the defaults, 1,000 of 16, about 25), so its run fits the hour.
         "generate": {"n": 1000, "batch_size": 64, "iters": 500, "train_batch": 8},
         "train_detector": {"epochs": 4, "width": 12, "batch_size": 32},
         "evaluate": {"batch_size": 64},

@@ -194,7 +194,7 @@ def _restore(
     if resume:
         notes("no checkpoint of this run to resume: starting from the beginning")
     elif ckpt.exists() and info.is_main:
-        notes("an unfinished run with this config exists; starting over (pass --resume to continue it)")
+        notes("a checkpoint of a run with these settings exists; starting over (pass --resume to continue from it)")
     return 0
 
 
