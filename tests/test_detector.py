@@ -84,3 +84,31 @@ def test_the_kept_epoch_is_the_best_by_the_chosen_auc(select_by, epoch):
         trainer.epoch += 1
         trainer.keep_if_best({"val_auc": 1.0, "val_acc": 1.0, "probe_auc": probe})
     assert trainer.best["epoch"] == epoch
+
+
+def test_members_are_seeded_detectors_whose_logits_are_averaged(two_sets):
+    """--members 2: member 0 is the single detector of the same seed, and the ensemble scores the mean logit."""
+    from safetensors.torch import load_file
+
+    from vgisgan.stages.train_detector import load_detector
+
+    store = Store(two_sets)
+    common = ["--pseudo", "pseudo/synthetic", "--epochs", 2, "--width", 4, "--seed", 5, "--store", two_sets]
+    for n, name in ((1, "single"), (2, "pair")):
+        r = invoke("train-detector", *common, "--members", n, "--name", name)
+        assert r.exit_code == 0, r.output
+    assert "kept epochs" in r.output and "means over 2 members" in r.output
+    single, pair = store.resolve("detector/single", "detector"), store.resolve("detector/pair", "detector")
+    w1, w2 = load_file(str(single.path / "detector.safetensors")), load_file(str(pair.path / "detector.safetensors"))
+    assert set(w2) == {f"members.{i}.{k}" for i in (0, 1) for k in w1}
+    assert all(torch.equal(w1[k], w2[f"members.0.{k}"]) for k in w1)  # member 0 = the single detector, seed 5
+    assert not all(torch.equal(w1[k], w2[f"members.1.{k}"]) for k in w1 if k.endswith("weight"))  # seed 6
+    assert len(pair.manifest.summary["best_epochs"]) == 2
+    log = (pair.path / "log.csv").read_text().splitlines()
+    assert log[0].startswith("member,epoch") and len(log) == 1 + 2 * 2  # two epochs of two members
+
+    model = load_detector(pair.path, pair.manifest.config, torch.device("cpu"))
+    past, cand = torch.randn(3, 4, 32, 32), torch.randn(3, 1, 32, 32)
+    with torch.no_grad():
+        expected = (model.members[0](past, cand) + model.members[1](past, cand)) / 2
+        assert torch.allclose(model(past, cand), expected)

@@ -333,3 +333,16 @@ def test_every_preset_gives_valid_settings_for_every_stage(preset, dataset):
         GenerateConfig.model_validate({**s["generate"], "method": method})
     DetectorConfig.model_validate(s["train_detector"])
     EvaluateConfig.model_validate(s["evaluate"])
+
+
+def test_run_from_a_prepared_cache_skips_prepare(store_copy):
+    """--frames: the pipeline starts from a cache made earlier, here or on another machine."""
+    frames = Store(store_copy).resolve(None, "frames")
+    r = invoke("run", "synthetic", "--preset", "tiny", "--frames", frames.ref, "--mix", "none", "--store", store_copy)
+    assert r.exit_code == 0, r.output
+    assert f"prepare         reused    {frames.ref}" in r.output
+    assert [a.ref for a in Store(store_copy).list("frames")] == [frames.ref]
+    gan = Store(store_copy).resolve(None, "gan").manifest
+    assert [i.ref for i in gan.inputs] == [frames.ref]
+    r = invoke("run", "ped2", "--frames", frames.ref, "--source", store_copy, "--store", store_copy)
+    assert r.exit_code == 2 and "not both" in r.output

@@ -243,6 +243,13 @@ class DetectorConfig(StageConfig):
     )
     probe_skip: int = Field(3, ge=2, le=16, description="Frame stride of the probe's too-fast candidates.")
     probe_n: int = Field(256, ge=8, le=100_000, description="Positions of the probe (each: one real, one fast).")
+    members: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="Detectors trained with seeds seed, seed+1, ... on the same examples; their logits are "
+        "averaged, which steadies a score that one detector makes noisy from run to run.",
+    )
     seed: int = Field(0, description="Random seed.")
 
 

@@ -15,6 +15,12 @@ from vgisgan.cli.common import DeviceOption, StoreOption, echo, handle_errors, o
 def run(
     dataset: str = typer.Argument("synthetic", help="ped2, ped1, avenue, shanghaitech, synthetic or folder."),
     source: Optional[Path] = typer.Option(None, "--source", help="Dataset folder or archive (see `prepare --help`)."),
+    frames: Optional[str] = typer.Option(
+        None,
+        "--frames",
+        help="Start from this frame cache (e.g. frames/ped2, made by `prepare` here or on another machine) "
+        "instead of preparing one; the preset's [prepare] settings then do not apply.",
+    ),
     preset: str = typer.Option(
         "cpu", "--preset", help="tiny (seconds, for tests), cpu (a laptop), paper (FFP settings, a GPU)."
     ),
@@ -47,9 +53,12 @@ def run(
     from vgisgan.cli.evaluate import metrics_table
     from vgisgan.config import load_toml
     from vgisgan.device import resolve_device
+    from vgisgan.errors import VgisganError
     from vgisgan.stages import pipeline
     from vgisgan.store import Store
 
+    if frames and source:
+        raise VgisganError("give --source (prepare the dataset) or --frames (use a prepared cache), not both")
     overrides = load_toml(config) if config else {}
     data_dirs = [Path(p) for p in [os.environ.get("VGISGAN_DATA")] if p] + [Path("datasets")]
     results = run_with_progress(
@@ -61,6 +70,7 @@ def run(
         mix=tuple(m.strip() for m in mix.split(",") if m.strip() and mix.strip() != "none"),
         seed=seed,
         source=str(source) if source else None,
+        frames_ref=frames,
         overrides=overrides,
         data_dirs=data_dirs,
         device=resolve_device(device),

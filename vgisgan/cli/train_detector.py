@@ -45,6 +45,7 @@ def train_detector(
     select_by: Optional[str] = typer.Option(None, "--select-by", help=C.help("select_by")),
     probe_skip: Optional[int] = typer.Option(None, "--probe-skip", help=C.help("probe_skip")),
     probe_n: Optional[int] = typer.Option(None, "--probe-n", help=C.help("probe_n")),
+    members: Optional[int] = typer.Option(None, "--members", help=C.help("members")),
     seed: Optional[int] = typer.Option(None, "--seed", help=C.help("seed")),
     resume: bool = typer.Option(False, "--resume", help="Continue the unfinished run with the same config."),
     device: str = DeviceOption,
@@ -69,6 +70,7 @@ def train_detector(
         select_by=select_by,
         probe_skip=probe_skip,
         probe_n=probe_n,
+        members=members,
         seed=seed,
     )
     result = run_with_progress(
@@ -86,7 +88,9 @@ def train_detector(
     s = result.artifact.manifest.summary
     verb = "reused" if result.reused else "published"
     probe = f", probe AUC {s['probe_auc']}" if s.get("probe_auc") is not None else ""
+    kept = ", ".join(str(e) for e in s["best_epochs"])
+    each = f" (means over {s['members']} members)" if s["members"] > 1 else ""
     echo(
-        f"{verb} {result.artifact.ref}: kept epoch {s['best_epoch']} (by {s['selected_by']}): validation AUC "
-        f"{s['val_auc']}{probe} on held-out training videos"
+        f"{verb} {result.artifact.ref}: kept epoch{'s' if s['members'] > 1 else ''} {kept} (by {s['selected_by']}): "
+        f"validation AUC {s['val_auc']}{probe} on held-out training videos{each}"
     )

@@ -57,10 +57,33 @@ class FrameDetector(nn.Module):
         return -self.discriminator(candidate).mean(dim=(1, 2, 3))
 
 
-def build_detector(config: dict) -> nn.Module:
-    """The detector a `detector` artifact's config describes."""
+class DetectorEnsemble(nn.Module):
+    """Detectors trained alike from different seeds, their logits averaged.
+
+    One detector's test AUC moves by several points between runs that differ only in initialisation and
+    shuffling (docs/RESULTS.md); the mean of a few members moves less.
+    """
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, past: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(past, candidate) for m in self.members]).mean(dim=0)  # (B,)
+
+
+def build_member(config: dict) -> nn.Module:
+    """One detector of the kind a `detector` artifact's config describes."""
     if config.get("arch", "two-stream") == "ognet":
         from vgisgan.models.unet import PatchDiscriminator
 
         return FrameDetector(PatchDiscriminator(config["channels"], config["width"]))
     return Detector(config["channels"], config["t_past"], config["width"])
+
+
+def build_detector(config: dict) -> nn.Module:
+    """The detector a `detector` artifact's config describes: one member, or the ensemble of several."""
+    members = config.get("members", 1)
+    if members == 1:
+        return build_member(config)
+    return DetectorEnsemble([build_member(config) for _ in range(members)])

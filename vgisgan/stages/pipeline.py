@@ -56,7 +56,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # The trained methods (convae-negloss, dcgan, ognet) at 500 iterations of 8 frames: ognet's generate
         # then took 6 minutes on Ped2 at 128x128 (the defaults, 1,000 of 16, about 25), so its run fits the hour.
         "generate": {"n": 1000, "batch_size": 64, "iters": 500, "train_batch": 8},
-        "train_detector": {"epochs": 4, "width": 12, "batch_size": 32},
+        # Three detectors averaged: one detector's test AUC moved by up to 5 points between runs (docs/RESULTS.md).
+        "train_detector": {"epochs": 4, "width": 12, "batch_size": 32, "members": 3},
         "evaluate": {"batch_size": 64},
     },
     # The published Future Frame Prediction settings (256x256, width 64), for a GPU.
@@ -73,7 +74,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "amp": True,
         },
         "generate": {"n": 5000, "batch_size": 64},
-        "train_detector": {"epochs": 20, "width": 32, "batch_size": 64},
+        "train_detector": {"epochs": 20, "width": 32, "batch_size": 64, "members": 3},
         "evaluate": {"batch_size": 64},
     },
 }
@@ -114,6 +115,7 @@ def run(
     mix: tuple[str, ...] = DEFAULT_MIX,
     seed: int | None = None,
     source: str | None = None,
+    frames_ref: str | None = None,
     overrides: dict[str, dict] | None = None,
     data_dirs: list[Path] | None = None,
     device: torch.device = torch.device("cpu"),
@@ -142,7 +144,10 @@ def run(
         raise VgisganError(f"invalid settings for preset {preset}: {e}".splitlines()[0]) from e
     c_prep, c_gan, c_gen, *c_mix, c_det, c_eval = cfgs
     out: dict[str, StageResult] = {}
-    out["prepare"] = prepare.run(c_prep, store, data_dirs=data_dirs, force=force, progress=progress, notes=notes)
+    if frames_ref is not None:  # a cache made earlier, perhaps on another machine: [prepare] does not apply
+        out["prepare"] = StageResult(store.resolve(frames_ref, "frames"), reused=True)
+    else:
+        out["prepare"] = prepare.run(c_prep, store, data_dirs=data_dirs, force=force, progress=progress, notes=notes)
     frames = out["prepare"].artifact.ref
     # The GAN is trained for every method: its normal branch gives the psnr score.
     out["train_gan"] = train_gan.run(

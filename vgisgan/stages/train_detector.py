@@ -24,7 +24,7 @@ from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import to_tensor
 from vgisgan.errors import VgisganError
 from vgisgan.methods import pasts, real_targets
-from vgisgan.models.detector import build_detector
+from vgisgan.models.detector import build_detector, build_member
 from vgisgan.probe import probe_rows
 from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult, run_hash, try_reuse
@@ -246,42 +246,26 @@ def run(
 
     examples = load_examples(arts, frames, cache, cfg.normal_predictions)
     train, val, probe = split_examples(examples, cache, cfg, t_past, pseudo_art.ref, notes)
-    torch.manual_seed(cfg.seed)
-    model = build_detector(config)
-    if ognet_d.exists():
-        from safetensors.torch import load_file
-
-        model.discriminator.load_state_dict(load_file(str(ognet_d), device="cpu"))
-    trainer = Trainer(cfg, model, t_past, device)
     work = store.work_dir("detector", name, key)
-    ckpt = work / "checkpoint.safetensors"
-    if resume and ckpt.exists():
-        trainer.load(ckpt)
-        notes(f"resuming after epoch {trainer.epoch}")
-    log = CsvLog(work / "log.csv", trainer.epoch, step="epoch")
     t0 = time.perf_counter()
-    with StopRequest() as stop:
-        while trainer.epoch < cfg.epochs:
-            loss = trainer.train_epoch(train, progress)
-            metrics = validate(trainer.model, val, probe, t_past, cfg.batch_size, device)
-            log.append({"epoch": trainer.epoch, "train_loss": loss, **metrics})
-            trainer.keep_if_best(metrics)
-            trainer.save(ckpt)
-            if stop.requested:
-                notes(f"stopped after epoch {trainer.epoch}; continue with --resume")
-                raise KeyboardInterrupt
+    trainers = []
+    for i in range(cfg.members):  # the members differ in initial weights and shuffling, not in their examples
+        member = Member(cfg.model_copy(update={"seed": cfg.seed + i}), i, work / f"member{i}")
+        trainers.append(member.train(config, ognet_d, (train, val, probe), t_past, device, resume, progress, notes))
 
     with store.draft("detector", name) as draft:
-        assert trainer.best_weights is not None
-        save_file(
-            {k: v.contiguous() for k, v in trainer.best_weights.items()}, str(draft.path / "detector.safetensors")
-        )
-        (draft.path / "log.csv").write_bytes((work / "log.csv").read_bytes())
+        weights = [t.best_weights for t in trainers]
+        if cfg.members > 1:  # DetectorEnsemble's keys
+            weights = [{f"members.{i}.{k}": v for k, v in w.items()} for i, w in enumerate(weights)]
+        save_file({k: v.contiguous() for w in weights for k, v in w.items()}, str(draft.path / "detector.safetensors"))
+        merge_logs([work / f"member{i}" / "log.csv" for i in range(cfg.members)], draft.path / "log.csv")
+        probes = [t.best["probe_auc"] for t in trainers if "probe_auc" in t.best]
         summary = {
-            "best_epoch": trainer.best["epoch"],
-            "selected_by": trainer.best["selected_by"],
-            "val_auc": round(trainer.best["val_auc"], 4),
-            "probe_auc": round(trainer.best["probe_auc"], 4) if "probe_auc" in trainer.best else None,
+            "best_epochs": [t.best["epoch"] for t in trainers],
+            "selected_by": trainers[0].best["selected_by"],
+            "val_auc": round(float(np.mean([t.best["val_auc"] for t in trainers])), 4),
+            "probe_auc": round(float(np.mean(probes)), 4) if probes else None,
+            "members": cfg.members,
             "train_examples": int(len(train.labels)),
             "val_examples": int(len(val.labels)),
             "seconds": round(time.perf_counter() - t0, 1),
@@ -289,6 +273,54 @@ def run(
         }
         art = draft.publish(config, inputs, summary, key)
     return StageResult(art, reused=False)
+
+
+class Member:
+    """One member of the detector: its seed, index and folder of resumable state."""
+
+    def __init__(self, cfg: DetectorConfig, index: int, work):
+        self.cfg, self.index, self.work = cfg, index, work
+
+    def train(self, config, ognet_d, data, t_past, device, resume, progress, notes) -> Trainer:
+        """Train (or resume) this member; the returned Trainer holds its kept epoch's weights."""
+        cfg, (train, val, probe) = self.cfg, data
+        torch.manual_seed(cfg.seed)
+        model = build_member(config)
+        if ognet_d.exists():
+            from safetensors.torch import load_file
+
+            model.discriminator.load_state_dict(load_file(str(ognet_d), device="cpu"))
+        trainer = Trainer(cfg, model, t_past, device)
+        ckpt = self.work / "checkpoint.safetensors"
+        if resume and ckpt.exists():
+            trainer.load(ckpt)
+            notes(f"member {self.index}: resuming after epoch {trainer.epoch}")
+        log = CsvLog(self.work / "log.csv", trainer.epoch, step="epoch")
+        label = "detector" if config.get("members", 1) == 1 else f"detector {self.index + 1}/{config['members']}"
+        with StopRequest() as stop:
+            while trainer.epoch < cfg.epochs:
+                loss = trainer.train_epoch(train, lambda _, done, total: progress(label, done, total))
+                metrics = validate(trainer.model, val, probe, t_past, cfg.batch_size, device)
+                log.append({"member": self.index, "epoch": trainer.epoch, "train_loss": loss, **metrics})
+                trainer.keep_if_best(metrics)
+                trainer.save(ckpt)
+                if stop.requested:
+                    notes(f"stopped after epoch {trainer.epoch} of member {self.index}; continue with --resume")
+                    raise KeyboardInterrupt
+        assert trainer.best_weights is not None
+        return trainer
+
+
+def merge_logs(paths, out) -> None:
+    """The members' epoch logs, one after the other, as one CSV."""
+    rows = []
+    for p in paths:
+        with open(p, newline="") as f:
+            rows += list(csv.DictReader(f))
+    with open(out, "w", newline="") as f:
+        w = csv.DictWriter(f, list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
 
 
 def load_detector(art_path, config: dict, device: torch.device) -> torch.nn.Module:
