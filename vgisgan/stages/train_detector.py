@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -250,8 +252,17 @@ def run(
     t0 = time.perf_counter()
     trainers = []
     for i in range(cfg.members):  # the members differ in initial weights and shuffling, not in their examples
-        member = Member(cfg.model_copy(update={"seed": cfg.seed + i}), i, work / f"member{i}")
-        trainers.append(member.train(config, ognet_d, (train, val, probe), t_past, device, resume, progress, notes))
+        member = Member(
+            cfg=cfg.model_copy(update={"seed": cfg.seed + i}),
+            index=i,
+            work=work / f"member{i}",
+            config=config,
+            ognet_d=ognet_d,
+            data=(train, val, probe),
+            t_past=t_past,
+            device=device,
+        )
+        trainers.append(member.train(resume, progress, notes))
 
     with store.draft("detector", name) as draft:
         weights = [t.best_weights for t in trainers]
@@ -275,32 +286,39 @@ def run(
     return StageResult(art, reused=False)
 
 
+@dataclass
 class Member:
-    """One member of the detector: its seed, index and folder of resumable state."""
+    """What one member of the detector needs: `train()` trains it, or resumes it from `work`."""
 
-    def __init__(self, cfg: DetectorConfig, index: int, work):
-        self.cfg, self.index, self.work = cfg, index, work
+    cfg: DetectorConfig  # carrying this member's seed
+    index: int
+    work: Path  # its checkpoint and log
+    config: dict  # the artifact's config: the architecture
+    ognet_d: Path  # OGNet's discriminator, the starting point where it exists
+    data: tuple[Examples, Examples, Examples | None]  # training, validation, probe
+    t_past: int
+    device: torch.device
 
-    def train(self, config, ognet_d, data, t_past, device, resume, progress, notes) -> Trainer:
-        """Train (or resume) this member; the returned Trainer holds its kept epoch's weights."""
-        cfg, (train, val, probe) = self.cfg, data
+    def train(self, resume: bool, progress: Progress, notes: Notes) -> Trainer:
+        """The returned Trainer holds the kept epoch's weights."""
+        cfg, (train, val, probe) = self.cfg, self.data
         torch.manual_seed(cfg.seed)
-        model = build_member(config)
-        if ognet_d.exists():
+        model = build_member(self.config)
+        if self.ognet_d.exists():
             from safetensors.torch import load_file
 
-            model.discriminator.load_state_dict(load_file(str(ognet_d), device="cpu"))
-        trainer = Trainer(cfg, model, t_past, device)
+            model.discriminator.load_state_dict(load_file(str(self.ognet_d), device="cpu"))
+        trainer = Trainer(cfg, model, self.t_past, self.device)
         ckpt = self.work / "checkpoint.safetensors"
         if resume and ckpt.exists():
             trainer.load(ckpt)
             notes(f"member {self.index}: resuming after epoch {trainer.epoch}")
         log = CsvLog(self.work / "log.csv", trainer.epoch, step="epoch")
-        label = "detector" if config.get("members", 1) == 1 else f"detector {self.index + 1}/{config['members']}"
+        label = "detector" if cfg.members == 1 else f"detector {self.index + 1}/{cfg.members}"
         with StopRequest() as stop:
             while trainer.epoch < cfg.epochs:
                 loss = trainer.train_epoch(train, lambda _, done, total: progress(label, done, total))
-                metrics = validate(trainer.model, val, probe, t_past, cfg.batch_size, device)
+                metrics = validate(trainer.model, val, probe, self.t_past, cfg.batch_size, self.device)
                 log.append({"member": self.index, "epoch": trainer.epoch, "train_loss": loss, **metrics})
                 trainer.keep_if_best(metrics)
                 trainer.save(ckpt)
