@@ -25,6 +25,12 @@ def test_help_explains_options():
     assert "Training iterations" in r.output and "(default: 2000)" in r.output
 
 
+def test_help_keeps_bracketed_config_sections():
+    """Rich reads [word] as markup; the TOML section names must survive into --help."""
+    r = invoke("run", "--help")
+    assert "[train_detector]" in r.output and "[train_gan] iters" in r.output
+
+
 def test_bad_option_value_is_exit_2_with_one_line(tmp_path):
     r = invoke("train-gan", "--iters", "0", "--store", tmp_path)
     assert r.exit_code == 2

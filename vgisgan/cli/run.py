@@ -19,7 +19,7 @@ def run(
         None,
         "--frames",
         help="Start from this frame cache (e.g. frames/ped2, made by `prepare` here or on another machine) "
-        "instead of preparing one; the preset's [prepare] settings then do not apply.",
+        "instead of preparing one; the preset's prepare settings then do not apply.",
     ),
     preset: str = typer.Option(
         "cpu", "--preset", help="tiny (seconds, for tests), cpu (a laptop), paper (FFP settings, a GPU)."
@@ -36,15 +36,16 @@ def run(
     config: Optional[Path] = typer.Option(
         None,
         "--config",
-        help="TOML with [prepare], [train_gan], [generate], "
-        "[train_detector], [evaluate] sections overriding the preset.",
+        # Rich reads [word] as markup: the backslashes keep the section names in --help.
+        help="TOML with \\[prepare], \\[train_gan], \\[generate], "
+        "\\[train_detector], \\[evaluate] sections overriding the preset.",
     ),
     device: str = DeviceOption,
     resume: bool = typer.Option(
         False,
         "--resume",
         help="Continue training stages from their checkpoints: interrupted ones, or the GAN of a finished run "
-        "when [train_gan] iters is raised.",
+        "when \\[train_gan] iters is raised.",
     ),
     force: bool = typer.Option(False, "--force", help="Redo every stage even where a matching artifact exists."),
     store: Path = StoreOption,
