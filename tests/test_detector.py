@@ -112,3 +112,6 @@ def test_members_are_seeded_detectors_whose_logits_are_averaged(two_sets):
     with torch.no_grad():
         expected = (model.members[0](past, cand) + model.members[1](past, cand)) / 2
         assert torch.allclose(model(past, cand), expected)
+    r = invoke("evaluate", "--gan", "gan/synthetic", "--detector", pair.ref, "--store", two_sets)
+    assert r.exit_code == 0, r.output
+    assert "combined" in r.output

@@ -56,7 +56,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # The trained methods (convae-negloss, dcgan, ognet) at 500 iterations of 8 frames: ognet's generate
         # then took 6 minutes on Ped2 at 128x128 (the defaults, 1,000 of 16, about 25), so its run fits the hour.
         "generate": {"n": 1000, "batch_size": 64, "iters": 500, "train_batch": 8},
-        # Three detectors averaged: one detector's test AUC moved by up to 5 points between runs (docs/RESULTS.md).
+        # Three detectors averaged: one detector's test AUC moved by up to 4.5 points between runs (docs/RESULTS.md).
         "train_detector": {"epochs": 4, "width": 12, "batch_size": 32, "members": 3},
         "evaluate": {"batch_size": 64},
     },
