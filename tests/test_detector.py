@@ -1,4 +1,4 @@
-"""The detector's inputs (several pseudo sets at once) and its method-independent probe."""
+"""The detector's inputs (several pseudo sets at once, the normal prediction's error) and its probe."""
 
 import numpy as np
 import pytest
@@ -7,6 +7,7 @@ from conftest import invoke
 
 from vgisgan.config import DetectorConfig
 from vgisgan.data.cache import CacheWriter, FrameCache, VideoInfo
+from vgisgan.data.examples import Examples
 from vgisgan.probe import probe_rows
 from vgisgan.stages.train_detector import Trainer
 from vgisgan.store import Store
@@ -62,16 +63,20 @@ def test_pseudo_sets_must_follow_the_same_number_of_past_frames(two_sets):
     assert r.exit_code == 2 and "follows 2 past frames" in r.output and "--t-past 4" in r.output
 
 
-def test_probe_candidates_are_the_frame_skip_steps_later(tmp_path):
-    store = Store(tmp_path)
+def counting_cache(store: Store) -> FrameCache:
+    """Two training videos of 30 4x4 frames whose every pixel is the frame's index."""
     with store.draft("frames", "counting") as d:
         w = CacheWriter(d.path, (4, 4), 1, "raw")
         for name in ("a", "b"):
             frames = np.arange(30, dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 1), np.uint8)
             w.add("train", VideoInfo(name, 0, 0, 25.0, (4, 4), "x"), frames, None)
         w.close()
-        art = d.publish({}, [], {}, "f")
-    rows, fast = probe_rows(FrameCache(art.path), np.array([1]), t_past=4, skip=3, n=50, seed=0)
+        return FrameCache(d.publish({}, [], {}, "f").path)
+
+
+def test_probe_candidates_are_the_frame_skip_steps_later(tmp_path):
+    cache = counting_cache(Store(tmp_path))
+    rows, fast = probe_rows(cache, np.array([1]), t_past=4, skip=3, n=50, seed=0)
     assert (rows[:, 0] == 1).all()  # only the held-out video
     # The real next frame is frame `row`; the fast candidate is the frame skip - 1 = 2 steps after it.
     assert (fast[:, 0, 0, 0] == rows[:, 1] + 2).all()
@@ -115,3 +120,65 @@ def test_members_are_seeded_detectors_whose_logits_are_averaged(two_sets):
     r = invoke("evaluate", "--gan", "gan/synthetic", "--detector", pair.ref, "--store", two_sets)
     assert r.exit_code == 0, r.output
     assert "combined" in r.output
+
+
+class RepeatLastFrame(torch.nn.Module):
+    """A stand-in normal generator: predicts that the last past frame stays as it is."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, past: torch.Tensor) -> torch.Tensor:
+        self.calls += len(past)
+        return past[:, -1:]
+
+
+def test_each_example_carries_the_prediction_for_its_own_past(tmp_path):
+    cache = counting_cache(Store(tmp_path))
+    rows = np.array([[0, 5], [1, 9], [0, 5]])
+    ex = Examples(cache, rows, pseudo=np.zeros((3, 4, 4, 1), np.uint8), normal=None)  # 6 examples, 2 positions
+    g = RepeatLastFrame()
+    ex.add_predictions(g, t_past=4, batch=2, device=torch.device("cpu"))
+    assert g.calls == 2  # once per distinct position, not per example
+    (past, cand, prediction), labels = ex.batch(np.arange(6), t_past=4)
+    assert labels.tolist() == [1, 1, 1, 0, 0, 0]
+    # The prediction for row (v, f) is frame f - 1 here; frames hold their index, in [-1, 1] as index / 127.5 - 1.
+    expected = torch.tensor([4.0, 8.0, 4.0] * 2) / 127.5 - 1
+    assert torch.allclose(prediction[:, 0, 0, 0], expected)
+    assert torch.equal(prediction, past[:, -1:])
+
+
+def test_a_detector_of_errors_reads_its_gans_predictions(two_sets):
+    from vgisgan.stages.train_detector import load_detector
+
+    store = Store(two_sets)
+    common = ["--epochs", 1, "--width", 4, "--inputs", "frames+error", "--store", two_sets]
+    r = invoke("train-detector", "--pseudo", "pseudo/synthetic-skip-frame", *common)
+    assert r.exit_code == 2 and "was made with a GAN: pass --gan" in r.output
+    r = invoke(
+        "train-detector", "--pseudo", "pseudo/synthetic-skip-frame", "--gan", "gan/synthetic", "--name", "err", *common
+    )
+    assert r.exit_code == 0 and "(reads the prediction errors of gan/synthetic@v1)" in r.output, r.output
+    det = store.resolve("detector/err", "detector")
+    assert det.manifest.config["inputs"] == "frames+error"
+    assert [i.ref for i in det.manifest.inputs if i.role == "gan"] == ["gan/synthetic@v1"]
+
+    model = load_detector(det.path, det.manifest.config, torch.device("cpu"))
+    past, cand = torch.randn(2, 4, 32, 32), torch.randn(2, 1, 32, 32)
+    with pytest.raises(ValueError, match="prediction"):
+        model(past, cand)
+    with torch.no_grad():
+        assert not torch.equal(model(past, cand, cand), model(past, cand, -cand))  # the error is read
+
+    r = invoke("evaluate", "--detector", det.ref, "--store", two_sets)  # picks the detector's own GAN
+    assert r.exit_code == 0, r.output
+    evaluated = max(store.list("eval"), key=lambda a: a.manifest.created)
+    assert "gan/synthetic@v1" in [i.ref for i in evaluated.manifest.inputs]
+    r = invoke("train-gan", "--iters", 1, "--width", 4, "--d-width", 4, "--name", "other", "--store", two_sets)
+    assert r.exit_code == 0, r.output
+    r = invoke("evaluate", "--detector", det.ref, "--gan", "gan/other", "--store", two_sets)
+    assert r.exit_code == 2 and "reads the predictions of gan/synthetic@v1, not of gan/other@v1" in r.output
+    # A detector of frames alone is scored with the GAN its pseudo-anomalies came from, not the newest GAN.
+    r = invoke("evaluate", "--detector", "detector/synthetic", "--store", two_sets)
+    assert r.exit_code == 0 and "gan: gan/synthetic@v1" in r.output, r.output

@@ -115,7 +115,7 @@ class BrightnessDetector(torch.nn.Module):
         super().__init__()
         self.sign = sign
 
-    def forward(self, past, candidate):
+    def forward(self, past, candidate, prediction=None):
         return self.sign * 10 * candidate.mean(dim=(1, 2, 3))
 
 

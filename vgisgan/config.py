@@ -235,6 +235,12 @@ class DetectorConfig(StageConfig):
         description="Also use the normal generator's predictions as normal examples (teaches the detector "
         "that 'generated' is not 'abnormal').",
     )
+    inputs: Literal["frames", "frames+error"] = Field(
+        "frames",
+        description="What the detector sees: frames (the past frames and the candidate), or frames+error (also "
+        "the candidate minus the normal generator's prediction; needs the GAN: --gan, or the one the "
+        "pseudo-anomalies name). On Ped2 frames+error was no better (docs/RESULTS.md).",
+    )
     select_by: Literal["probe", "pseudo"] = Field(
         "probe",
         description="Which held-out AUC picks the kept epoch: probe (real next frame against the frame "

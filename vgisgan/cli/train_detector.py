@@ -34,6 +34,10 @@ def train_detector(
     frames: Optional[str] = typer.Option(
         None, "--frames", help="Frame cache; default: the one the pseudo-anomalies came from."
     ),
+    inputs: Optional[str] = typer.Option(None, "--inputs", help=C.help("inputs")),
+    gan: Optional[str] = typer.Option(
+        None, "--gan", help="With --inputs frames+error: the GAN (gan/NAME[@vN]); default: the pseudo-anomalies' GAN."
+    ),
     epochs: Optional[int] = typer.Option(None, "--epochs", help=C.help("epochs")),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help=C.help("batch_size")),
     lr: Optional[float] = typer.Option(None, "--lr", help=C.help("lr")),
@@ -67,6 +71,7 @@ def train_detector(
         width=width,
         val_fraction=val_fraction,
         normal_predictions=normal_predictions,
+        inputs=inputs,
         select_by=select_by,
         probe_skip=probe_skip,
         probe_n=probe_n,
@@ -79,6 +84,7 @@ def train_detector(
         Store(store),
         pseudo_ref=pseudo,
         more_pseudo=add_pseudo,
+        gan_ref=gan,
         frames_ref=frames,
         name=name,
         device=resolve_device(device),
@@ -90,7 +96,10 @@ def train_detector(
     probe = f", probe AUC {s['probe_auc']}" if s.get("probe_auc") is not None else ""
     kept = ", ".join(str(e) for e in s["best_epochs"])
     each = f" (means over {s['members']} members)" if s["members"] > 1 else ""
+    gan = next((i.ref for i in result.artifact.manifest.inputs if i.role == "gan"), None)
+    reads = f"the prediction errors of {gan}" if gan else "frames alone"
     echo(
-        f"{verb} {result.artifact.ref}: kept epoch{'s' if s['members'] > 1 else ''} {kept} (by {s['selected_by']}): "
+        f"{verb} {result.artifact.ref} (reads {reads}): "
+        f"kept epoch{'s' if s['members'] > 1 else ''} {kept} (by {s['selected_by']}): "
         f"validation AUC {s['val_auc']}{probe} on held-out training videos{each}"
     )

@@ -2,8 +2,10 @@
 
 As in the thesis, two feature extractors look at the same input, one meant to pick up normal and one
 abnormal evidence, and a classifier sits on their concatenated features. The input stacks the past frames,
-the candidate and the candidate minus the last past frame (the motion cue the detector should learn from).
-Max-pooling over space keeps small, local anomalies from being averaged away.
+the candidate and the candidate minus the last past frame (the motion cue the detector should learn from);
+with `error_input`, also the candidate minus the normal generator's prediction from the same past, so the
+detector judges where and how the prediction failed (the psnr score only sees how much, over the whole
+frame). Max-pooling over space keeps small, local anomalies from being averaged away.
 """
 
 from __future__ import annotations
@@ -25,19 +27,27 @@ def encoder(c_in: int, w: int) -> nn.Sequential:
 
 
 class Detector(nn.Module):
-    def __init__(self, channels: int, t_past: int, width: int = 16):
+    def __init__(self, channels: int, t_past: int, width: int = 16, error_input: bool = False):
         super().__init__()
-        c_in = (t_past + 2) * channels
+        self.error_input = error_input
+        c_in = (t_past + 2 + int(error_input)) * channels
         self.normal_features = encoder(c_in, width)
         self.anomaly_features = encoder(c_in, width)
         self.classifier = nn.Sequential(
             nn.Linear(16 * width, 4 * width), nn.ReLU(inplace=True), nn.Linear(4 * width, 1)
         )
 
-    def forward(self, past: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
-        """past (B, T*C, H, W), candidate (B, C, H, W) in [-1, 1] -> logits (B,)."""
+    def forward(
+        self, past: torch.Tensor, candidate: torch.Tensor, prediction: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """past (B, T*C, H, W), candidate and the normal prediction (B, C, H, W) in [-1, 1] -> logits (B,)."""
         c = candidate.shape[1]
-        x = torch.cat([past, candidate, candidate - past[:, -c:]], dim=1)
+        parts = [past, candidate, candidate - past[:, -c:]]
+        if self.error_input:
+            if prediction is None:
+                raise ValueError("this detector reads the normal generator's prediction: pass `prediction`")
+            parts.append(candidate - prediction)
+        x = torch.cat(parts, dim=1)
         feats = []
         for net in (self.normal_features, self.anomaly_features):
             h = net(x)  # (B, 4w, H/16, W/16)
@@ -53,7 +63,9 @@ class FrameDetector(nn.Module):
         super().__init__()
         self.discriminator = discriminator
 
-    def forward(self, past: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, past: torch.Tensor, candidate: torch.Tensor, prediction: torch.Tensor | None = None
+    ) -> torch.Tensor:
         return -self.discriminator(candidate).mean(dim=(1, 2, 3))
 
 
@@ -68,8 +80,10 @@ class DetectorEnsemble(nn.Module):
         super().__init__()
         self.members = nn.ModuleList(members)
 
-    def forward(self, past: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
-        return torch.stack([m(past, candidate) for m in self.members]).mean(dim=0)  # (B,)
+    def forward(
+        self, past: torch.Tensor, candidate: torch.Tensor, prediction: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return torch.stack([m(past, candidate, prediction) for m in self.members]).mean(dim=0)  # (B,)
 
 
 def build_member(config: dict) -> nn.Module:
@@ -78,7 +92,12 @@ def build_member(config: dict) -> nn.Module:
         from vgisgan.models.unet import PatchDiscriminator
 
         return FrameDetector(PatchDiscriminator(config["channels"], config["width"]))
-    return Detector(config["channels"], config["t_past"], config["width"])
+    return Detector(config["channels"], config["t_past"], config["width"], reads_prediction(config))
+
+
+def reads_prediction(config: dict) -> bool:
+    """Whether a `detector` artifact's detector needs the normal generator's prediction as an input."""
+    return config.get("inputs", "frames") == "frames+error"
 
 
 def build_detector(config: dict) -> nn.Module:

@@ -18,7 +18,7 @@ import torch
 
 from vgisgan.config import EvaluateConfig
 from vgisgan.data.cache import FrameCache
-from vgisgan.data.clips import to_tensor
+from vgisgan.data.clips import to_tensor, to_uint8
 from vgisgan.errors import VgisganError
 from vgisgan.losses import psnr
 from vgisgan.metrics import combine, score_metrics
@@ -58,13 +58,47 @@ def resolve_inputs(
     det = store.resolve(detector_ref, "detector") if detector_ref else None
     made_from = _frames_input(gan) if gan else (_frames_input(det) if det else None)
     frames = store.resolve(frames_ref or made_from, "frames")
-    gan = gan or _pick(store, "gan", None, frames.manifest.content_hash)
+    gan = gan or _detector_gan(store, det) or _pick(store, "gan", None, frames.manifest.content_hash)
     det = det or _pick(store, "detector", None, frames.manifest.content_hash)
     if gan is None and det is None:
         raise VgisganError(
             f"nothing to score {frames.ref} with: train a GAN (train-gan) or a detector first, or pass --gan/--detector"
         )
     return frames, gan, det
+
+
+def _reads_gan(store: Store, det: Artifact | None) -> Artifact | None:
+    """The GAN a frames+error detector reads the predictions of (None for a detector of frames alone)."""
+    ref = next((i.ref for i in det.manifest.inputs if i.role == "gan"), None) if det else None
+    return store.resolve(ref, "gan") if ref else None
+
+
+def _detector_gan(store: Store, det: Artifact | None) -> Artifact | None:
+    """The GAN that goes with a detector: the one it reads, else the one its pseudo-anomalies were made with."""
+    if det is None:
+        return None
+    if reads := _reads_gan(store, det):
+        return reads
+    for ref in (i.ref for i in det.manifest.inputs if i.role == "pseudo"):
+        pseudo = _resolve_or_none(store, ref, "pseudo")
+        gan_ref = next((i.ref for i in pseudo.manifest.inputs if i.role == "gan"), None) if pseudo else None
+        if gan_ref and (gan := _resolve_or_none(store, gan_ref, "gan")):
+            return gan
+    return None
+
+
+def _resolve_or_none(store: Store, ref: str, kind: str) -> Artifact | None:
+    """The artifact, or None where it was deleted since (the default then falls back to the newest)."""
+    try:
+        return store.resolve(ref, kind)
+    except VgisganError:
+        return None
+
+
+def _check_predictor(det: Artifact, gan: Artifact, store: Store) -> None:
+    own = _reads_gan(store, det)
+    if own is not None and own.manifest.content_hash != gan.manifest.content_hash:
+        raise VgisganError(f"{det.ref} reads the predictions of {own.ref}, not of {gan.ref}: pass --gan {own.ref}")
 
 
 def _check_shape(art: Artifact, size, channels, cache: FrameCache, frames: Artifact) -> None:
@@ -86,12 +120,16 @@ def score_video(
     for i in range(0, len(positions), batch):
         pos = positions[i : i + batch]
         target = x[pos].to(device)
+        prediction = None
         if g_normal is not None:
             past = torch.stack([x[p - t_gan : p].flatten(0, 1) for p in pos]).to(device)  # (B, T*C, H, W)
-            out["psnr"].append(psnr(g_normal(past).float(), target).cpu().numpy())
+            prediction = g_normal(past).float()  # (B, C, H, W)
+            out["psnr"].append(psnr(prediction, target).cpu().numpy())
+            # The detector reads the prediction as it was trained to: rounded to 8 bits like the frames.
+            prediction = to_tensor(to_uint8(prediction)).to(device)
         if detector is not None:
             past = torch.stack([x[p - t_det : p].flatten(0, 1) for p in pos]).to(device)
-            out["score_detector"].append(torch.sigmoid(detector(past, target).float()).cpu().numpy())
+            out["score_detector"].append(torch.sigmoid(detector(past, target, prediction).float()).cpu().numpy())
     return {
         k: (np.concatenate(v) if isinstance(v, list) and v else (None if isinstance(v, list) else v))
         for k, v in out.items()
@@ -194,6 +232,8 @@ def run(
         _check_shape(gan, gan.manifest.config["model"]["size"], gan.manifest.config["model"]["channels"], cache, frames)
     if det is not None:
         _check_shape(det, det.manifest.config["size"], det.manifest.config["channels"], cache, frames)
+        if gan is not None:
+            _check_predictor(det, gan, store)
     inputs = [store.input_ref("frames", frames)] + [
         store.input_ref(k, a) for k, a in (("gan", gan), ("detector", det)) if a
     ]

@@ -1,9 +1,8 @@
 """Stage `train-detector`: pseudo-anomalies + real normal frames -> a `detector` artifact.
 
-Examples: for each pseudo-anomaly, its past T frames with (a) the pseudo-anomaly, label 1, (b) the real next
-frame, label 0, and (c) optionally the normal generator's prediction, label 0, so that "looks generated" is
-not a shortcut to "abnormal". Whole training videos are held out for validation: no test data is touched.
-Each epoch is scored on the held-out videos twice: on the method's own pseudo-anomalies (val_auc) and on the
+The examples (vgisgan/data/examples.py): each pseudo-anomaly against the real frame it replaces, and
+optionally the normal generator's prediction, from whole training videos; others are held out. Each epoch
+is scored on the held-out videos twice: on the method's own pseudo-anomalies (val_auc) and on the
 method-independent probe of vgisgan/probe.py (probe_auc); `select_by` says which one picks the kept epoch.
 """
 
@@ -23,93 +22,14 @@ from sklearn.metrics import roc_auc_score
 from vgisgan.checkpoint import load_state, save_state
 from vgisgan.config import DetectorConfig
 from vgisgan.data.cache import FrameCache
-from vgisgan.data.clips import to_tensor
+from vgisgan.data.examples import Examples, add_predictions, load_examples, predictor_gan, split_examples
 from vgisgan.errors import VgisganError
-from vgisgan.methods import pasts, real_targets
 from vgisgan.models.detector import build_detector, build_member
-from vgisgan.probe import probe_rows
 from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult, run_hash, try_reuse
 from vgisgan.stages.generate import input_frames
-from vgisgan.store import Artifact, Store
+from vgisgan.store import Store
 from vgisgan.training import CsvLog, StopRequest
-
-
-class Examples:
-    """Candidates (uint8), their labels, and the rows whose past frames they follow."""
-
-    def __init__(self, cache: FrameCache, rows: np.ndarray, pseudo: np.ndarray, normal: np.ndarray | None):
-        parts = [(pseudo, 1), (real_targets(cache, rows), 0)] + ([(normal, 0)] if normal is not None else [])
-        self.candidates = np.concatenate([p for p, _ in parts])  # (M, H, W, C)
-        self.labels = np.concatenate([np.full(len(p), y, np.float32) for p, y in parts])
-        self.rows = np.concatenate([rows for _ in parts])
-        self.cache = cache
-
-    @staticmethod
-    def _of(cache: FrameCache, candidates: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> "Examples":
-        out = object.__new__(Examples)
-        out.candidates, out.labels, out.rows, out.cache = candidates, labels, rows, cache
-        return out
-
-    def subset(self, mask: np.ndarray) -> "Examples":
-        return Examples._of(self.cache, self.candidates[mask], self.labels[mask], self.rows[mask])
-
-    @staticmethod
-    def concat(parts: list["Examples"]) -> "Examples":
-        if len(parts) == 1:
-            return parts[0]
-        return Examples._of(
-            parts[0].cache,
-            np.concatenate([p.candidates for p in parts]),
-            np.concatenate([p.labels for p in parts]),
-            np.concatenate([p.rows for p in parts]),
-        )
-
-    def batch(self, idx: np.ndarray, t_past: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        return (
-            pasts(self.cache, self.rows[idx], t_past),
-            to_tensor(self.candidates[idx]),
-            torch.from_numpy(self.labels[idx]),
-        )
-
-
-def read_pseudo(path, cache: FrameCache) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    with open(path / "sources.csv", newline="") as f:
-        rows = np.array([(int(r["video_index"]), int(r["frame"])) for r in csv.DictReader(f)], np.int64).reshape(-1, 2)
-    pseudo = np.load(path / "pseudo.npy", allow_pickle=False)
-    normal = np.load(path / "normal.npy", allow_pickle=False) if (path / "normal.npy").exists() else None
-    if pseudo.shape[1:] != (*cache.size, cache.channels):
-        raise VgisganError(
-            f"{path}: pseudo-anomalies are {pseudo.shape[1:]} but the frame cache holds "
-            f"{(*cache.size, cache.channels)} frames: pass the matching --frames"
-        )
-    return rows, pseudo, normal
-
-
-def load_examples(arts: list[Artifact], frames: Artifact, cache: FrameCache, normal_predictions: bool):
-    """The examples of every pseudo artifact, which must share the frame cache and the number of past frames."""
-    t_past = int(arts[0].manifest.summary["t_past"])
-    parts = []
-    for art in arts:
-        made_from = next((i.content_hash for i in art.manifest.inputs if i.role == "frames"), None)
-        if made_from != frames.manifest.content_hash:
-            raise VgisganError(f"{art.ref} was made from another frame cache than {frames.ref}: generate it again")
-        if int(art.manifest.summary["t_past"]) != t_past:
-            raise VgisganError(
-                f"{art.ref} follows {art.manifest.summary['t_past']} past frames but {arts[0].ref} follows "
-                f"{t_past}: generate it again with --t-past {t_past}"
-            )
-        rows, pseudo, normal = read_pseudo(art.path, cache)
-        parts.append(Examples(cache, rows, pseudo, normal if normal_predictions else None))
-    return Examples.concat(parts)
-
-
-def split_videos(n_videos: int, fraction: float, seed: int) -> np.ndarray:
-    """Indices of the training videos held out for validation (at least one, never all)."""
-    if n_videos < 2:
-        raise VgisganError("validation needs at least 2 training videos (whole videos are held out)")
-    k = min(max(1, round(n_videos * fraction)), n_videos - 1)
-    return np.random.default_rng(seed).permutation(n_videos)[:k]
 
 
 @torch.no_grad()
@@ -117,8 +37,8 @@ def predict(model: torch.nn.Module, ex: Examples, t_past: int, batch: int, devic
     model.eval()
     out = []
     for i in range(0, len(ex.labels), batch):
-        past, cand, _ = ex.batch(np.arange(i, min(i + batch, len(ex.labels))), t_past)
-        out.append(torch.sigmoid(model(past.to(device), cand.to(device))).cpu().numpy())
+        inputs, _ = ex.batch(np.arange(i, min(i + batch, len(ex.labels))), t_past)
+        out.append(torch.sigmoid(model(*(x.to(device) for x in inputs))).cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0)
 
 
@@ -177,8 +97,8 @@ class Trainer:
         steps = (len(order) + cfg.batch_size - 1) // cfg.batch_size
         total = 0.0
         for s in range(steps):
-            past, cand, y = train.batch(order[s * cfg.batch_size : (s + 1) * cfg.batch_size], self.t_past)
-            logits = model(past.to(self.device), cand.to(self.device))
+            inputs, y = train.batch(order[s * cfg.batch_size : (s + 1) * cfg.batch_size], self.t_past)
+            logits = model(*(x.to(self.device) for x in inputs))
             loss = F.binary_cross_entropy_with_logits(logits, y.to(self.device), pos_weight=pos_weight)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -196,25 +116,6 @@ class Trainer:
             self.best_weights = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
 
 
-def split_examples(
-    examples: Examples, cache: FrameCache, cfg: DetectorConfig, t_past: int, where: str, notes: Notes
-) -> tuple[Examples, Examples, Examples | None]:
-    """Training examples, validation examples and the probe, the last two from whole held-out videos."""
-    held_out = split_videos(len(cache.videos("train")), cfg.val_fraction, cfg.seed)
-    is_val = np.isin(examples.rows[:, 0], held_out)
-    train, val = examples.subset(~is_val), examples.subset(is_val)
-    if len(train.labels) == 0 or len(val.labels) == 0:
-        raise VgisganError(f"{where}: too few pseudo-anomalies to hold out validation videos; generate more")
-    found = probe_rows(cache, held_out, t_past, cfg.probe_skip, cfg.probe_n, cfg.seed)
-    probe = Examples(cache, found[0], found[1], None) if found else None
-    notes(
-        f"{len(train.labels)} training, {len(val.labels)} validation and "
-        f"{len(probe.labels) if probe else 'no'} probe examples "
-        f"(validation videos: {', '.join(cache.videos('train')[i].name for i in sorted(held_out))})"
-    )
-    return train, val, probe
-
-
 def run(
     cfg: DetectorConfig,
     store: Store,
@@ -227,8 +128,10 @@ def run(
     progress: Progress = silent,
     notes: Notes = no_notes,
     more_pseudo: list[str] | None = None,
+    gan_ref: str | None = None,
 ) -> StageResult:
-    """Train on `pseudo_ref` (it names the detector) and on every set of `more_pseudo` together."""
+    """Train on `pseudo_ref` (it names the detector) and on every set of `more_pseudo` together; `gan_ref` is
+    the normal generator a frames+error detector reads (default: the one the pseudo-anomalies name)."""
     pseudo_art = store.resolve(pseudo_ref, "pseudo")
     arts = [pseudo_art] + [store.resolve(r, "pseudo") for r in more_pseudo or []]
     frames = input_frames(store, frames_ref, pseudo_art)
@@ -240,7 +143,12 @@ def run(
     # OGNet's detector is its own discriminator, fine-tuned here (phase two of the paper).
     ognet_d = pseudo_art.path / "ognet_d.safetensors"
     if ognet_d.exists():
+        if cfg.inputs == "frames+error":
+            raise VgisganError(f"{pseudo_art.ref} is OGNet's: its detector judges the frame alone (--inputs frames)")
         config |= {"arch": "ognet", "width": pseudo_art.manifest.config["width"]}
+    gan = predictor_gan(store, gan_ref, arts, frames, t_past) if cfg.inputs == "frames+error" else None
+    if gan is not None:
+        inputs.append(store.input_ref("gan", gan))
     name = name or pseudo_art.manifest.name
     key = run_hash("detector", config, inputs)
     if reused := try_reuse(store, "detector", name, key, force, notes):
@@ -248,6 +156,8 @@ def run(
 
     examples = load_examples(arts, frames, cache, cfg.normal_predictions)
     train, val, probe = split_examples(examples, cache, cfg, t_past, pseudo_art.ref, notes)
+    if gan is not None:
+        add_predictions([train, val, probe], gan, t_past, cfg.batch_size, device, progress)
     work = store.work_dir("detector", name, key)
     t0 = time.perf_counter()
     trainers = []
