@@ -31,6 +31,12 @@ def test_help_keeps_bracketed_config_sections():
     assert "[train_detector]" in r.output and "[train_gan] iters" in r.output
 
 
+@pytest.mark.parametrize("command, ref", [("train-detector", "pseudo/NAME[@vN]"), ("generate", "gan/NAME[@vN]")])
+def test_help_keeps_the_optional_version_of_a_reference(command, ref):
+    """Rich reads [@...] as markup too; the reference syntax must survive into --help."""
+    assert ref in invoke(command, "--help").output
+
+
 def test_bad_option_value_is_exit_2_with_one_line(tmp_path):
     r = invoke("train-gan", "--iters", "0", "--store", tmp_path)
     assert r.exit_code == 2

@@ -71,7 +71,7 @@ def to_markdown(rows: list[dict]) -> str:
 
 @handle_errors
 def compare(
-    refs: Optional[List[str]] = typer.Argument(None, help="eval/NAME[@vN] references; default: every evaluation."),
+    refs: Optional[List[str]] = typer.Argument(None, help="eval/NAME\\[@vN] references; default: every evaluation."),
     markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write the table as Markdown to this file."),
     csv_path: Optional[Path] = typer.Option(None, "--csv", help="Also write the table as CSV to this file."),
     store: Path = StoreOption,

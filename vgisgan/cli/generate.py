@@ -25,7 +25,7 @@ def generate(
     n: Optional[int] = typer.Option(None, "--n", help=C.help("n")),
     method: Optional[str] = typer.Option(None, "--method", help=C.help("method")),
     gan: Optional[str] = typer.Option(
-        None, "--gan", help="GAN artifact (gan/NAME[@vN]) for ffp-pseudo; default: the latest."
+        None, "--gan", help="GAN artifact (gan/NAME\\[@vN]) for ffp-pseudo; default: the latest."
     ),
     frames: Optional[str] = typer.Option(
         None, "--frames", help="Frame cache; default: the one the GAN was trained on."

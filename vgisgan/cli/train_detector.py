@@ -23,7 +23,7 @@ from vgisgan.config import DetectorConfig as C
 @handle_errors
 def train_detector(
     pseudo: Optional[str] = typer.Option(
-        None, "--pseudo", help="Pseudo-anomalies (pseudo/NAME[@vN]); default: the latest."
+        None, "--pseudo", help="Pseudo-anomalies (pseudo/NAME\\[@vN]); default: the latest."
     ),
     add_pseudo: Optional[list[str]] = typer.Option(
         None,
@@ -36,7 +36,7 @@ def train_detector(
     ),
     inputs: Optional[str] = typer.Option(None, "--inputs", help=C.help("inputs")),
     gan: Optional[str] = typer.Option(
-        None, "--gan", help="With --inputs frames+error: the GAN (gan/NAME[@vN]); default: the pseudo-anomalies' GAN."
+        None, "--gan", help="With --inputs frames+error: the GAN (gan/NAME\\[@vN]); default: the pseudo-anomalies' GAN."
     ),
     epochs: Optional[int] = typer.Option(None, "--epochs", help=C.help("epochs")),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help=C.help("batch_size")),

@@ -22,7 +22,9 @@ from vgisgan.config import TrainGanConfig as C
 
 @handle_errors
 def train_gan(
-    frames: Optional[str] = typer.Option(None, "--frames", help="Frame cache (frames/NAME[@vN]); default: the latest."),
+    frames: Optional[str] = typer.Option(
+        None, "--frames", help="Frame cache (frames/NAME\\[@vN]); default: the latest."
+    ),
     iters: Optional[int] = typer.Option(None, "--iters", help=C.help("iters")),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help=C.help("batch_size")),
     t_past: Optional[int] = typer.Option(None, "--t-past", help=C.help("t_past")),
