@@ -111,7 +111,15 @@ def _check_shape(art: Artifact, size, channels, cache: FrameCache, frames: Artif
 
 @torch.no_grad()
 def score_video(
-    frames: np.ndarray, t: int, g_normal, t_gan: int, detector, t_det: int, batch: int, device: torch.device
+    frames: np.ndarray,
+    t: int,
+    g_normal,
+    t_gan: int,
+    detector,
+    t_det: int,
+    batch: int,
+    device: torch.device,
+    detector_reads_prediction: bool = False,
 ) -> dict:
     """Scores of frames t..L-1 of one video; frames (L, H, W, C) uint8."""
     x = to_tensor(frames)  # (L, C, H, W)
@@ -125,11 +133,11 @@ def score_video(
             past = torch.stack([x[p - t_gan : p].flatten(0, 1) for p in pos]).to(device)  # (B, T*C, H, W)
             prediction = g_normal(past).float()  # (B, C, H, W)
             out["psnr"].append(psnr(prediction, target).cpu().numpy())
-            # The detector reads the prediction as it was trained to: rounded to 8 bits like the frames.
-            prediction = to_tensor(to_uint8(prediction)).to(device)
         if detector is not None:
             past = torch.stack([x[p - t_det : p].flatten(0, 1) for p in pos]).to(device)
-            out["score_detector"].append(torch.sigmoid(detector(past, target, prediction).float()).cpu().numpy())
+            # A frames+error detector reads the prediction as it was trained to: rounded to 8 bits like the frames.
+            read = to_tensor(to_uint8(prediction)).to(device) if detector_reads_prediction else None
+            out["score_detector"].append(torch.sigmoid(detector(past, target, read).float()).cpu().numpy())
     return {
         k: (np.concatenate(v) if isinstance(v, list) and v else (None if isinstance(v, list) else v))
         for k, v in out.items()
@@ -146,23 +154,25 @@ def build_table(
 ) -> dict:
     g_normal = det_model = None
     t_gan = t_det = 0
+    det_reads = False
     if gan is not None:
         from vgisgan.gan import load_generators
 
         m, g_normal, _ = load_generators(gan.path, gan.manifest.config, device)
         t_gan = m.t_past
     if det is not None:
+        from vgisgan.models.detector import reads_prediction
         from vgisgan.stages.train_detector import load_detector
 
         det_model, t_det = load_detector(det.path, det.manifest.config, device), det.manifest.config["t_past"]
+        det_reads = reads_prediction(det.manifest.config)
     t = max(t_gan, t_det)
     cols: dict[str, list] = {"video": [], "frame": [], "psnr": [], "score_detector": []}
     for i, info in enumerate(cache.videos("test")):
         if info.length <= t:
             continue
-        s = score_video(
-            np.asarray(cache.video("test", i)), t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device
-        )
+        frames = np.asarray(cache.video("test", i))
+        s = score_video(frames, t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device, det_reads)
         cols["video"].append(np.full(len(s["frame"]), info.name, dtype=object))
         for k in ("frame", "psnr", "score_detector"):
             if s[k] is not None:
