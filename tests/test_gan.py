@@ -85,6 +85,15 @@ def test_every_optimizer_steps_its_own_parameters_only():
     assert {"d_loss_n", "d_loss_p", "psnr_n", "psnr_p", "departure_p"} <= set(stats)
 
 
+def test_each_generator_gets_its_own_learning_rate():
+    nets = build_nets(GanModelConfig(size=(32, 32), width=4, d_width=4), HornSchunck())
+    lr = {k: o.param_groups[0]["lr"] for k, o in build_optimizers(nets, TrainGanConfig(lr_g=1e-3)).items()}
+    assert lr == {"g_normal": 1e-3, "g_pseudo": 1e-3, "d_normal": 2e-5, "d_pseudo": 2e-5}
+    opts = build_optimizers(nets, TrainGanConfig(lr_g=1e-3, lr_pseudo=3e-4))
+    assert opts["g_normal"].param_groups[0]["lr"] == 1e-3
+    assert opts["g_pseudo"].param_groups[0]["lr"] == 3e-4
+
+
 def test_generator_step_leaves_no_gradient_in_discriminators():
     nets, opts, cfg = _nets()
     generator_step(nets, opts, cfg, _moving_clip(), amp=False)

@@ -151,7 +151,10 @@ class TrainGanConfig(StageConfig):
         description="warp: move only pixels near where the past frames changed, so static structure "
         "(edges of buildings, the frame border) cannot be bent into an easy pseudo-anomaly.",
     )
-    lr_g: float = Field(2e-4, gt=0, le=1, description="Generator learning rate.")
+    lr_g: float = Field(2e-4, gt=0, le=1, description="Learning rate of the normal generator.")
+    lr_pseudo: float | None = Field(
+        None, gt=0, le=1, description="Learning rate of the pseudo generator (default: the same as --lr-g)."
+    )
     lr_d: float = Field(2e-5, gt=0, le=1, description="Discriminator learning rate.")
     w_intensity: float = Field(1.0, ge=0, description="Weight of the intensity (L2) loss.")
     w_gradient: float = Field(1.0, ge=0, description="Weight of the gradient loss.")

@@ -109,7 +109,7 @@ def build_optimizers(nets: GanNets, cfg: TrainGanConfig) -> dict[str, torch.opti
     betas = (0.5, 0.999)
     return {
         "g_normal": torch.optim.Adam(nets.g_normal.parameters(), lr=cfg.lr_g, betas=betas),
-        "g_pseudo": torch.optim.Adam(nets.g_pseudo.parameters(), lr=cfg.lr_g, betas=betas),
+        "g_pseudo": torch.optim.Adam(nets.g_pseudo.parameters(), lr=cfg.lr_pseudo or cfg.lr_g, betas=betas),
         "d_normal": torch.optim.Adam(nets.d_normal.parameters(), lr=cfg.lr_d, betas=betas),
         "d_pseudo": torch.optim.Adam(nets.d_pseudo.parameters(), lr=cfg.lr_d, betas=betas),
     }

@@ -1,0 +1,125 @@
+"""How fast does the normal generator learn at a given learning rate? Trains the normal branch alone (U-Net,
+its patch discriminator, the intensity + gradient + motion + adversarial loss of `train-gan`) on all training
+videos but the held-out ones, and reports the prediction PSNR on clips of the held-out *training* videos: the
+criterion the cpu preset's learning rate was chosen by. With --test-auc it also prints the test AUC (micro,
+per-video normalisation) of the psnr score, for the record only.
+
+    python benchmarks/normal_lr.py --store STORE --frames ped2@v1 --lr 1.2e-3 [--schedule cosine] [--iters 1200]
+
+The pseudo branch is left out: it shares no parameter, loss term or discriminator with the normal branch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+
+import numpy as np
+import torch
+
+from vgisgan import losses, metrics
+from vgisgan.config import GanModelConfig
+from vgisgan.data.cache import FrameCache
+from vgisgan.data.clips import ClipSampler, to_tensor
+from vgisgan.gan import build_generator, set_requires_grad, split_clip
+from vgisgan.models.flow import HornSchunck
+from vgisgan.models.unet import PatchDiscriminator
+from vgisgan.store import Store
+
+
+def lr_at(args, i: int) -> float:
+    if args.schedule == "constant":
+        return args.lr
+    return args.lr * 0.5 * (1 + math.cos(math.pi * i / args.iters))
+
+
+def train_step(g, d, flow, opt_g, opt_d, clip: torch.Tensor) -> None:
+    past, last, target = split_clip(clip)  # (B, T*C, H, W), (B, C, H, W), (B, C, H, W)
+    gen = g(past)
+    with torch.no_grad():
+        flow_real = flow(last, target)
+    set_requires_grad(d, False)
+    loss = (
+        losses.intensity_loss(gen, target)
+        + losses.gradient_loss(gen, target)
+        + 2.0 * losses.motion_loss(flow(last, gen), flow_real)
+        + 0.05 * losses.lsgan_generator_loss(d(gen))
+    )  # the weights of TrainGanConfig's defaults
+    opt_g.zero_grad()
+    loss.backward()
+    opt_g.step()
+    set_requires_grad(d, True)
+    scores = d(torch.cat([target, gen.detach()]))
+    loss_d = losses.lsgan_discriminator_loss(scores[: len(target)], scores[len(target) :])
+    opt_d.zero_grad()
+    loss_d.backward()
+    opt_d.step()
+
+
+@torch.no_grad()
+def heldout_psnr(g, clips: torch.Tensor) -> float:
+    g.eval()
+    past, _, target = split_clip(clips)
+    pred = torch.cat([g(past[i : i + 32]) for i in range(0, len(past), 32)])
+    g.train()
+    return losses.psnr(pred, target).mean().item()
+
+
+@torch.no_grad()
+def test_auc(g, cache: FrameCache, t: int) -> float:
+    g.eval()
+    scores, videos, labels = [], [], []
+    for v in range(len(cache.videos("test"))):
+        x = to_tensor(np.asarray(cache.video("test", v)))  # (L, C, H, W)
+        pos = np.arange(t, len(x))
+        for j in range(0, len(pos), 64):
+            batch = pos[j : j + 64]
+            past = torch.stack([x[p - t : p].flatten(0, 1) for p in batch])
+            scores.append(-losses.psnr(g(past), x[batch]).numpy())
+        videos.append(np.full(len(pos), v))
+        labels.append(cache.labels(v)[pos])
+    g.train()
+    normed = metrics.minmax_per_video(np.concatenate(scores), np.concatenate(videos))
+    return metrics.auc(np.concatenate(labels), normed)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--store", required=True)
+    ap.add_argument("--frames", default=None, help="frames artifact (default: the newest)")
+    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--schedule", choices=("constant", "cosine"), default="constant")
+    ap.add_argument("--iters", type=int, default=1200)
+    ap.add_argument("--heldout", default="14,15", help="training videos (0-based) kept out of training")
+    ap.add_argument("--width", type=int, default=16)
+    ap.add_argument("--test-auc", action="store_true")
+    args = ap.parse_args()
+
+    torch.manual_seed(0)
+    cache = FrameCache(Store(args.store).resolve(args.frames, "frames").path)
+    held = [int(v) for v in args.heldout.split(",")]
+    train = [v for v in range(len(cache.videos("train"))) if v not in held]
+    sampler = ClipSampler(cache, "train", 5, seed=1, flip=True, videos=train)
+    heldout = ClipSampler(cache, "train", 5, seed=2, videos=held).sample(96)  # (96, 5, C, H, W)
+    m = GanModelConfig(size=cache.size, channels=cache.channels, width=args.width)
+    g, d, flow = build_generator(m), PatchDiscriminator(cache.channels, args.width), HornSchunck()
+    opt_g = torch.optim.Adam(g.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-5, betas=(0.5, 0.999))
+    out: dict = {"lr": args.lr, "schedule": args.schedule, "iters": args.iters}
+    t0 = time.perf_counter()
+    for i in range(args.iters):
+        for group in opt_g.param_groups:
+            group["lr"] = lr_at(args, i)
+        train_step(g, d, flow, opt_g, opt_d, sampler.sample(4))
+        if (i + 1) % 400 == 0 or i + 1 == args.iters:
+            out[f"heldout_psnr_{i + 1}"] = round(heldout_psnr(g, heldout), 3)
+    out["train_s"] = round(time.perf_counter() - t0, 1)
+    if args.test_auc:
+        out["test_auc"] = round(100 * test_auc(g, cache, m.t_past), 2)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
