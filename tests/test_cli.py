@@ -25,6 +25,13 @@ def test_help_explains_options():
     assert "Training iterations" in r.output and "(default: 2000)" in r.output
 
 
+def test_help_of_an_option_without_a_fixed_default_says_what_happens():
+    from vgisgan.config import TrainGanConfig
+
+    assert TrainGanConfig.help("lr_pseudo") == "Learning rate of the pseudo generator (default: the same as --lr-g)."
+    assert TrainGanConfig.help("lr_d") == "Discriminator learning rate. (default: 2e-05)"
+
+
 def test_help_keeps_bracketed_config_sections():
     """Rich reads [word] as markup; the TOML section names must survive into --help."""
     r = invoke("run", "--help")

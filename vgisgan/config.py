@@ -25,7 +25,9 @@ class StageConfig(BaseModel):
     def help(cls, field: str) -> str:
         info = cls.model_fields[field]
         default = info.default
-        shown = "per dataset" if default is None else (str(default).lower() if isinstance(default, bool) else default)
+        if default is None:  # no fixed default: the description says what happens without the option
+            return str(info.description)
+        shown = str(default).lower() if isinstance(default, bool) else default
         return f"{info.description} (default: {shown})"
 
     @classmethod
