@@ -20,12 +20,13 @@ import numpy as np
 import torch
 
 from vgisgan import losses, metrics
-from vgisgan.config import GanModelConfig
+from vgisgan.config import GanModelConfig, TrainGanConfig
 from vgisgan.data.cache import FrameCache
-from vgisgan.data.clips import ClipSampler, to_tensor
+from vgisgan.data.clips import ClipSampler
 from vgisgan.gan import build_generator, set_requires_grad, split_clip
 from vgisgan.models.flow import HornSchunck
 from vgisgan.models.unet import PatchDiscriminator
+from vgisgan.stages.evaluate import score_video
 from vgisgan.store import Store
 
 
@@ -35,18 +36,19 @@ def lr_at(args, i: int) -> float:
     return args.lr * 0.5 * (1 + math.cos(math.pi * i / args.iters))
 
 
-def train_step(g, d, flow, opt_g, opt_d, clip: torch.Tensor) -> None:
+def train_step(g, d, flow, opt_g, opt_d, clip: torch.Tensor, cfg: TrainGanConfig) -> None:
+    """The normal half of `vgisgan.gan.train_step`, with the same loss weights."""
     past, last, target = split_clip(clip)  # (B, T*C, H, W), (B, C, H, W), (B, C, H, W)
     gen = g(past)
     with torch.no_grad():
         flow_real = flow(last, target)
     set_requires_grad(d, False)
     loss = (
-        losses.intensity_loss(gen, target)
-        + losses.gradient_loss(gen, target)
-        + 2.0 * losses.motion_loss(flow(last, gen), flow_real)
-        + 0.05 * losses.lsgan_generator_loss(d(gen))
-    )  # the weights of TrainGanConfig's defaults
+        cfg.w_intensity * losses.intensity_loss(gen, target)
+        + cfg.w_gradient * losses.gradient_loss(gen, target)
+        + cfg.w_motion * losses.motion_loss(flow(last, gen), flow_real)
+        + cfg.w_adv * losses.lsgan_generator_loss(d(gen))
+    )
     opt_g.zero_grad()
     loss.backward()
     opt_g.step()
@@ -67,19 +69,15 @@ def heldout_psnr(g, clips: torch.Tensor) -> float:
     return losses.psnr(pred, target).mean().item()
 
 
-@torch.no_grad()
 def test_auc(g, cache: FrameCache, t: int) -> float:
+    """The psnr score's micro AUC with per-video normalisation, scored as `evaluate` scores it."""
     g.eval()
     scores, videos, labels = [], [], []
     for v in range(len(cache.videos("test"))):
-        x = to_tensor(np.asarray(cache.video("test", v)))  # (L, C, H, W)
-        pos = np.arange(t, len(x))
-        for j in range(0, len(pos), 64):
-            batch = pos[j : j + 64]
-            past = torch.stack([x[p - t : p].flatten(0, 1) for p in batch])
-            scores.append(-losses.psnr(g(past), x[batch]).numpy())
-        videos.append(np.full(len(pos), v))
-        labels.append(cache.labels(v)[pos])
+        s = score_video(np.asarray(cache.video("test", v)), t, g, t, None, 0, 64, torch.device("cpu"))
+        scores.append(-s["psnr"])
+        videos.append(np.full(len(s["frame"]), v))
+        labels.append(cache.labels(v)[s["frame"]])
     g.train()
     normed = metrics.minmax_per_video(np.concatenate(scores), np.concatenate(videos))
     return metrics.auc(np.concatenate(labels), normed)
@@ -105,14 +103,15 @@ def main() -> None:
     heldout = ClipSampler(cache, "train", 5, seed=2, videos=held).sample(96)  # (96, 5, C, H, W)
     m = GanModelConfig(size=cache.size, channels=cache.channels, width=args.width)
     g, d, flow = build_generator(m), PatchDiscriminator(cache.channels, args.width), HornSchunck()
-    opt_g = torch.optim.Adam(g.parameters(), lr=args.lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(d.parameters(), lr=2e-5, betas=(0.5, 0.999))
+    cfg = TrainGanConfig(lr_g=args.lr)
+    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999))  # as vgisgan.gan.build_optimizers
+    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
     out: dict = {"lr": args.lr, "schedule": args.schedule, "iters": args.iters}
     t0 = time.perf_counter()
     for i in range(args.iters):
         for group in opt_g.param_groups:
             group["lr"] = lr_at(args, i)
-        train_step(g, d, flow, opt_g, opt_d, sampler.sample(4))
+        train_step(g, d, flow, opt_g, opt_d, sampler.sample(4), cfg)
         if (i + 1) % 400 == 0 or i + 1 == args.iters:
             out[f"heldout_psnr_{i + 1}"] = round(heldout_psnr(g, heldout), 3)
     out["train_s"] = round(time.perf_counter() - t0, 1)

@@ -11,6 +11,7 @@ from conftest import invoke, prepare_tiny
 from safetensors.numpy import load_file as load_numpy
 
 from vgisgan import losses
+from vgisgan.checkpoint import load_state
 from vgisgan.config import GanModelConfig, TrainGanConfig
 from vgisgan.errors import VgisganError
 from vgisgan.gan import build_nets, build_optimizers, generator_step, pseudo_forward, split_clip, train_step
@@ -181,6 +182,17 @@ def test_train_gan_cli_trains_a_finished_run_on(store_copy):
     assert (art.manifest.version, art.manifest.summary["resumed_from"], art.manifest.summary["iters"]) == (2, 4, 6)
     r = invoke("train-gan", "--iters", 5, *SMALL, "--resume", "--store", store_copy)
     assert r.exit_code == 2 and "past --iters 5" in r.output
+
+
+def test_train_gan_cli_trains_each_generator_at_its_own_learning_rate(store_copy):
+    r = invoke("train-gan", "--iters", 2, *SMALL, "--lr-g", 1e-3, "--lr-pseudo", 3e-4, "--store", store_copy)
+    assert r.exit_code == 0, r.output
+    art = Store(store_copy).resolve("gan/synthetic", "gan")
+    assert (art.manifest.config["train"]["lr_g"], art.manifest.config["train"]["lr_pseudo"]) == (1e-3, 3e-4)
+    (ckpt,) = (store_copy / ".work" / "gan").glob("*/*/checkpoint.safetensors")
+    state = load_state(ckpt)
+    lrs = {k: state[f"optim.{k}"]["param_groups"][0]["lr"] for k in ("g_normal", "g_pseudo", "d_normal")}
+    assert lrs == {"g_normal": 1e-3, "g_pseudo": 3e-4, "d_normal": 2e-5}
 
 
 def test_bad_config_fails_before_training(store_copy):
