@@ -4,7 +4,7 @@ videos but the held-out ones, and reports the prediction PSNR on clips of the he
 criterion the cpu preset's learning rate was chosen by. With --test-auc it also prints the test AUC (micro,
 per-video normalisation) of the psnr score, for the record only.
 
-    python benchmarks/normal_lr.py --store STORE --frames ped2@v1 --lr 1.2e-3 [--schedule cosine] [--iters 1200]
+    python benchmarks/normal_lr.py --store STORE --frames ped2@v1 --lr 1.2e-3 [--schedule cosine|tail] [--iters 1200]
 
 The pseudo branch is left out: it shares no parameter, loss term or discriminator with the normal branch.
 """
@@ -28,11 +28,14 @@ from vgisgan.models.flow import HornSchunck
 from vgisgan.models.unet import PatchDiscriminator
 from vgisgan.stages.evaluate import score_video
 from vgisgan.store import Store
+from vgisgan.training import decayed_lr
 
 
 def lr_at(args, i: int) -> float:
     if args.schedule == "constant":
         return args.lr
+    if args.schedule == "tail":  # train-gan --lr-decay: constant, then linear to 0 over the last --tail share
+        return decayed_lr(args.lr, i, args.iters, args.tail)
     return args.lr * 0.5 * (1 + math.cos(math.pi * i / args.iters))
 
 
@@ -88,7 +91,8 @@ def main() -> None:
     ap.add_argument("--store", required=True)
     ap.add_argument("--frames", default=None, help="frames artifact (default: the newest)")
     ap.add_argument("--lr", type=float, default=2e-4)
-    ap.add_argument("--schedule", choices=("constant", "cosine"), default="constant")
+    ap.add_argument("--schedule", choices=("constant", "cosine", "tail"), default="constant")
+    ap.add_argument("--tail", type=float, default=0.2, help="tail: share of iterations the rate decays over")
     ap.add_argument("--iters", type=int, default=1200)
     ap.add_argument("--heldout", default="14,15", help="training videos (0-based) kept out of training")
     ap.add_argument("--width", type=int, default=16)

@@ -18,6 +18,7 @@ from vgisgan.gan import build_nets, build_optimizers, generator_step, pseudo_for
 from vgisgan.models.flow import HornSchunck
 from vgisgan.stages import train_gan
 from vgisgan.store import Store
+from vgisgan.training import decayed_lr
 
 SMALL = ["--width", 4, "--d-width", 4, "--batch-size", 2]
 
@@ -193,6 +194,29 @@ def test_train_gan_cli_trains_each_generator_at_its_own_learning_rate(store_copy
     state = load_state(ckpt)
     lrs = {k: state[f"optim.{k}"]["param_groups"][0]["lr"] for k in ("g_normal", "g_pseudo", "d_normal")}
     assert lrs == {"g_normal": 1e-3, "g_pseudo": 3e-4, "d_normal": 2e-5}
+
+
+def test_decayed_lr_is_constant_then_linear_to_zero():
+    # 10 steps, the last 40% decaying: steps 0-6 at the base rate, then (10 - step) / 4 of it.
+    rates = [decayed_lr(1.0, step, 10, 0.4) for step in range(10)]
+    assert rates == pytest.approx([1, 1, 1, 1, 1, 1, 1, 0.75, 0.5, 0.25])
+    assert [decayed_lr(2e-4, step, 10, 0.0) for step in (0, 9)] == [2e-4, 2e-4]
+
+
+def test_train_gan_cli_decays_the_normal_rate_and_resumes_only_its_own_length(store_copy):
+    args = ("train-gan", *SMALL, "--lr-g", 1e-3, "--lr-decay", 0.5, "--log-every", 1, "--store", store_copy)
+    r = invoke(*args, "--iters", 4)
+    assert r.exit_code == 0, r.output
+    art = Store(store_copy).resolve("gan/synthetic", "gan")
+    rows = (art.path / "log.csv").read_text().splitlines()
+    lr_col = rows[0].split(",").index("lr_n")
+    assert [float(row.split(",")[lr_col]) for row in rows[1:]] == pytest.approx([1e-3, 1e-3, 1e-3, 5e-4])
+    (ckpt,) = (store_copy / ".work" / "gan").glob("*/*/checkpoint.safetensors")
+    assert load_state(ckpt)["optim.g_pseudo"]["param_groups"][0]["lr"] == 1e-3  # only the normal rate decays
+    r = invoke(*args, "--iters", 6, "--resume")  # another length is another schedule: no state to continue
+    assert r.exit_code == 0, r.output
+    assert "continues only at the --iters it started with" in r.output
+    assert Store(store_copy).resolve("gan/synthetic", "gan").manifest.summary["resumed_from"] == 0
 
 
 def test_bad_config_fails_before_training(store_copy):

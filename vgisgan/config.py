@@ -157,6 +157,14 @@ class TrainGanConfig(StageConfig):
     lr_pseudo: float | None = Field(
         None, gt=0, le=1, description="Learning rate of the pseudo generator (default: the same as --lr-g)."
     )
+    lr_decay: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="Share of the last iterations over which the normal generator's learning rate falls "
+        "linearly to 0 (0: constant). With a decay, --iters shapes the run: --resume then continues only "
+        "a run of the same --iters.",
+    )
     lr_d: float = Field(2e-5, gt=0, le=1, description="Discriminator learning rate.")
     w_intensity: float = Field(1.0, ge=0, description="Weight of the intensity (L2) loss.")
     w_gradient: float = Field(1.0, ge=0, description="Weight of the gradient loss.")

@@ -1,4 +1,5 @@
-"""Helpers shared by the training stages: graceful stop on Ctrl-C/SIGTERM and the CSV training log."""
+"""Helpers shared by the training stages: graceful stop on Ctrl-C/SIGTERM, the CSV training log and the
+learning-rate schedule."""
 
 from __future__ import annotations
 
@@ -59,3 +60,14 @@ class CsvLog:
             csv.DictWriter(f, self.fields, extrasaction="ignore").writerow(
                 {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
             )
+
+
+def decayed_lr(base: float, step: int, total: int, decay: float) -> float:
+    """The rate of 0-based `step` of `total`: `base`, then linear to 0 over the last `decay` share of the steps.
+
+    Far from convergence a constant rate learns fastest; letting it fall at the end trades the last steps'
+    progress for less noise in the weights the run stops with."""
+    tail = total * decay
+    if tail <= 0:
+        return base
+    return base * min(1.0, (total - step) / tail)

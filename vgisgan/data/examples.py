@@ -134,9 +134,10 @@ def predictor_gan(store: Store, gan_ref: str | None, arts: list[Artifact], frame
     return gan
 
 
-def add_predictions(
+def add_gan_predictions(
     parts: list[Examples | None], gan: Artifact, t_past: int, batch: int, device: torch.device, progress: Progress
 ) -> None:
+    """Load `gan`'s normal generator and give each set of examples its predictions (None: no set)."""
     from vgisgan.gan import load_generators
 
     _, g_normal, _ = load_generators(gan.path, gan.manifest.config, device)

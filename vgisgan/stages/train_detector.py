@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 from vgisgan.checkpoint import load_state, save_state
 from vgisgan.config import DetectorConfig
 from vgisgan.data.cache import FrameCache
-from vgisgan.data.examples import Examples, add_predictions, load_examples, predictor_gan, split_examples
+from vgisgan.data.examples import Examples, add_gan_predictions, load_examples, predictor_gan, split_examples
 from vgisgan.errors import VgisganError
 from vgisgan.models.detector import build_detector, build_member
 from vgisgan.progress import Notes, Progress, no_notes, silent
@@ -157,7 +157,7 @@ def run(
     examples = load_examples(arts, frames, cache, cfg.normal_predictions)
     train, val, probe = split_examples(examples, cache, cfg, t_past, pseudo_art.ref, notes)
     if gan is not None:
-        add_predictions([train, val, probe], gan, t_past, cfg.batch_size, device, progress)
+        add_gan_predictions([train, val, probe], gan, t_past, cfg.batch_size, device, progress)
     work = store.work_dir("detector", name, key)
     t0 = time.perf_counter()
     trainers = []

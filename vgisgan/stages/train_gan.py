@@ -23,7 +23,7 @@ from vgisgan.models.flow import build_flow
 from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult, run_hash, try_reuse
 from vgisgan.store import Artifact, Store
-from vgisgan.training import CsvLog, StopRequest
+from vgisgan.training import CsvLog, StopRequest, decayed_lr
 
 
 def check_clips(cache: FrameCache, t_past: int, where: str) -> None:
@@ -125,8 +125,10 @@ class Plan:
     def trajectory_key(self) -> str:
         """Names the folder of the resumable state. Settings that only say how long to train or how often to
         log leave the trajectory unchanged, so they are left out: `--iters 4000 --resume` continues a finished
-        2,500-iteration run instead of starting over."""
-        train = {k: v for k, v in self.config["train"].items() if k not in SCHEDULE_ONLY}
+        2,500-iteration run instead of starting over. With `lr_decay` the rate depends on `iters`, which then
+        stays in."""
+        kept = {"iters"} if self.cfg.lr_decay > 0 else set()
+        train = {k: v for k, v in self.config["train"].items() if k not in set(SCHEDULE_ONLY) - kept}
         return run_hash("gan-trajectory", {**self.config, "train": train}, self.inputs)
 
 
@@ -179,7 +181,15 @@ def _build(plan: Plan, info: DistInfo) -> tuple[GanNets, dict, ClipSampler]:
 
 
 def _restore(
-    ckpt: Path, nets: GanNets, opts: dict, sampler: ClipSampler, resume: bool, info: DistInfo, notes: Notes, iters: int
+    ckpt: Path,
+    nets: GanNets,
+    opts: dict,
+    sampler: ClipSampler,
+    resume: bool,
+    info: DistInfo,
+    notes: Notes,
+    iters: int,
+    decays: bool,
 ) -> int:
     """The iteration to start from: the checkpoint's with --resume, else 0."""
     if resume and ckpt.exists():
@@ -192,7 +202,8 @@ def _restore(
         notes(f"resuming from iteration {start} ({ckpt})")
         return start
     if resume:
-        notes("no checkpoint of this run to resume: starting from the beginning")
+        why = " (with --lr-decay a run continues only at the --iters it started with)" if decays else ""
+        notes(f"no checkpoint of this run to resume{why}: starting from the beginning")
     elif ckpt.exists() and info.is_main:
         notes("a checkpoint of a run with these settings exists; starting over (pass --resume to continue from it)")
     return 0
@@ -222,7 +233,7 @@ def _train(
     nets, opts, sampler = _build(plan, info)
     work = store.work_dir("gan", plan.name, plan.trajectory_key)
     ckpt = work / "checkpoint.safetensors"
-    start = _restore(ckpt, nets, opts, sampler, resume, info, notes, cfg.iters)
+    start = _restore(ckpt, nets, opts, sampler, resume, info, notes, cfg.iters, cfg.lr_decay > 0)
     for k in ("g_normal", "g_pseudo", "d_normal", "d_pseudo"):
         setattr(nets, k, wrap(getattr(nets, k), info))
     if start == 0 and info.is_main:
@@ -235,7 +246,11 @@ def _train(
     with StopRequest() as stop:
         for done in range(start + 1, cfg.iters + 1):
             clip = sampler.sample(cfg.batch_size).to(device, non_blocking=True)  # (B, T+1, C, H, W)
+            lr_n = decayed_lr(cfg.lr_g, done - 1, cfg.iters, cfg.lr_decay)
+            for group in opts["g_normal"].param_groups:
+                group["lr"] = lr_n
             stats, frames = train_step(nets, opts, cfg, clip, amp)
+            stats["lr_n"] = lr_n
             try:  # a stop request, or Ctrl-C while reporting, ends the run after a whole iteration
                 if stop.requested:
                     raise KeyboardInterrupt
