@@ -45,7 +45,8 @@ def run(
         False,
         "--resume",
         help="Continue training stages from their checkpoints: interrupted ones, or the GAN of a finished run "
-        "when \\[train_gan] iters is raised.",
+        "when \\[train_gan] iters is raised (a GAN with a constant rate; the cpu preset's decays, so there a "
+        "longer GAN starts over).",
     ),
     force: bool = typer.Option(False, "--force", help="Redo every stage even where a matching artifact exists."),
     store: Path = StoreOption,
