@@ -5,6 +5,10 @@ criterion the cpu preset's learning rate was chosen by. With --test-auc it also 
 per-video normalisation) of the psnr score, for the record only.
 
     python benchmarks/normal_lr.py --store STORE --frames ped2@v1 --lr 1.2e-3 [--schedule cosine|tail] [--iters 1200]
+        [--ema 0.99,0.999]
+
+With --ema it also keeps exponential moving averages of the generator's weights (one per decay) and reports
+their held-out PSNR beside the trained weights', from the same trajectory.
 
 The pseudo branch is left out: it shares no parameter, loss term or discriminator with the normal branch.
 """
@@ -12,6 +16,7 @@ The pseudo branch is left out: it shares no parameter, loss term or discriminato
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import time
@@ -64,6 +69,18 @@ def train_step(g, d, flow, opt_g, opt_d, clip: torch.Tensor, cfg: TrainGanConfig
 
 
 @torch.no_grad()
+def update_ema(ema: torch.nn.Module, g: torch.nn.Module, decay: float, step: int) -> None:
+    """ema <- decay * ema + (1 - decay) * g over parameters and BatchNorm statistics; the decay is capped at
+    (1 + step) / (10 + step) so the first steps' random weights are soon forgotten."""
+    d = min(decay, (1 + step) / (10 + step))
+    for e, w in zip(ema.state_dict().values(), g.state_dict().values()):
+        if e.dtype.is_floating_point:
+            e.lerp_(w, 1 - d)
+        else:
+            e.copy_(w)  # BatchNorm's num_batches_tracked
+
+
+@torch.no_grad()
 def heldout_psnr(g, clips: torch.Tensor) -> float:
     g.eval()
     past, _, target = split_clip(clips)
@@ -103,6 +120,7 @@ def main() -> None:
         help="weights and training clips (the held-out clips stay the same): a rate fast on one seed can be "
         "unstable on another, so compare rates over several",
     )
+    ap.add_argument("--ema", default="", help="comma-separated decays of weight averages to report too")
     ap.add_argument("--test-auc", action="store_true")
     args = ap.parse_args()
 
@@ -117,14 +135,19 @@ def main() -> None:
     cfg = TrainGanConfig(lr_g=args.lr)
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999))  # as vgisgan.gan.build_optimizers
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
+    emas = {float(x): copy.deepcopy(g) for x in args.ema.split(",") if x}
     out: dict = {"lr": args.lr, "schedule": args.schedule, "iters": args.iters, "seed": args.seed}
     t0 = time.perf_counter()
     for i in range(args.iters):
         for group in opt_g.param_groups:
             group["lr"] = lr_at(args, i)
         train_step(g, d, flow, opt_g, opt_d, sampler.sample(4), cfg)
+        for decay, ema in emas.items():
+            update_ema(ema, g, decay, i)
         if (i + 1) % 400 == 0 or i + 1 == args.iters:
             out[f"heldout_psnr_{i + 1}"] = round(heldout_psnr(g, heldout), 3)
+            for decay, ema in emas.items():
+                out[f"ema{decay:g}_heldout_psnr_{i + 1}"] = round(heldout_psnr(ema, heldout), 3)
     out["train_s"] = round(time.perf_counter() - t0, 1)
     if args.test_auc:
         out["test_auc"] = round(100 * test_auc(g, cache, m.t_past), 2)

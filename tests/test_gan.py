@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from vgisgan.checkpoint import load_state
 from vgisgan.config import GanModelConfig, TrainGanConfig
 from vgisgan.errors import VgisganError
 from vgisgan.gan import build_nets, build_optimizers, generator_step, pseudo_forward, split_clip, train_step
-from vgisgan.models.flow import HornSchunck
+from vgisgan.models.flow import HornSchunck, ScriptedFlow
 from vgisgan.stages import train_gan
 from vgisgan.store import Store
 from vgisgan.training import decayed_lr
@@ -260,6 +261,19 @@ def test_torchscript_flow_file(store_copy, tmp_path):
         "train-gan", "--iters", 1, "--flow", "torchscript", "--flow-weights", tmp_path / "bad.pt", "--store", store_copy
     )
     assert r.exit_code == 2 and "not a TorchScript flow model" in r.output
+
+
+def test_torchscript_flow_loads_without_a_deprecation_warning(tmp_path):
+    class Zero(torch.nn.Module):
+        def forward(self, prev: torch.Tensor, nxt: torch.Tensor) -> torch.Tensor:
+            return torch.zeros_like(torch.cat([prev, nxt], dim=1))
+
+    path = tmp_path / "flow.pt"
+    torch.jit.script(Zero()).save(str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a user's run should not print torch's TorchScript deprecation notice
+        flow = ScriptedFlow(str(path))
+    assert flow(torch.zeros(1, 1, 8, 8), torch.ones(1, 1, 8, 8)).shape == (1, 2, 8, 8)
 
 
 @pytest.mark.slow

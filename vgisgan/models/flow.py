@@ -8,6 +8,7 @@ be used instead, from a TorchScript file the user provides (no weights are downl
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -68,7 +69,12 @@ class ScriptedFlow(nn.Module):
         if not p.is_file():
             raise VgisganError(f"flow weights file {p} does not exist")
         try:
-            self.net = torch.jit.load(str(p), map_location="cpu")
+            with warnings.catch_warnings():
+                # torch deprecates TorchScript for torch.export, but torch.export.load falls back to unpickling
+                # arbitrary objects (weights_only=False), which we do not do on a file a user was sent. A
+                # TorchScript archive holds code and tensors only, so it stays the format until torch drops it.
+                warnings.filterwarnings("ignore", "`torch.jit.load` is deprecated", DeprecationWarning)
+                self.net = torch.jit.load(str(p), map_location="cpu")
         except (RuntimeError, ValueError) as e:
             raise VgisganError(f"{p} is not a TorchScript flow model ({str(e).splitlines()[0]})") from e
         for param in self.net.parameters():
