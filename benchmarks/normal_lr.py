@@ -10,6 +10,9 @@ per-video normalisation) of the psnr score, for the record only.
 With --ema it also keeps exponential moving averages of the generator's weights (one per decay) and reports
 their held-out PSNR beside the trained weights', from the same trajectory.
 
+`vgisgan train-gan --val-videos 2` logs the same figure on the same 96 clips of Ped2's last two training
+videos (training both branches), at every checkpoint.
+
 The pseudo branch is left out: it shares no parameter, loss term or discriminator with the normal branch.
 """
 
@@ -28,7 +31,7 @@ from vgisgan import losses, metrics
 from vgisgan.config import GanModelConfig, TrainGanConfig
 from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import ClipSampler
-from vgisgan.gan import build_generator, set_requires_grad, split_clip
+from vgisgan.gan import build_generator, prediction_psnr, set_requires_grad, split_clip
 from vgisgan.models.flow import HornSchunck
 from vgisgan.models.unet import PatchDiscriminator
 from vgisgan.stages.evaluate import score_video
@@ -78,15 +81,6 @@ def update_ema(ema: torch.nn.Module, g: torch.nn.Module, decay: float, step: int
             e.lerp_(w, 1 - d)
         else:
             e.copy_(w)  # BatchNorm's num_batches_tracked
-
-
-@torch.no_grad()
-def heldout_psnr(g, clips: torch.Tensor) -> float:
-    g.eval()
-    past, _, target = split_clip(clips)
-    pred = torch.cat([g(past[i : i + 32]) for i in range(0, len(past), 32)])
-    g.train()
-    return losses.psnr(pred, target).mean().item()
 
 
 def test_auc(g, cache: FrameCache, t: int) -> float:
@@ -145,9 +139,9 @@ def main() -> None:
         for decay, ema in emas.items():
             update_ema(ema, g, decay, i)
         if (i + 1) % 400 == 0 or i + 1 == args.iters:
-            out[f"heldout_psnr_{i + 1}"] = round(heldout_psnr(g, heldout), 3)
+            out[f"heldout_psnr_{i + 1}"] = round(prediction_psnr(g, heldout), 3)
             for decay, ema in emas.items():
-                out[f"ema{decay:g}_heldout_psnr_{i + 1}"] = round(heldout_psnr(ema, heldout), 3)
+                out[f"ema{decay:g}_heldout_psnr_{i + 1}"] = round(prediction_psnr(ema, heldout), 3)
     out["train_s"] = round(time.perf_counter() - t0, 1)
     if args.test_auc:
         out["test_auc"] = round(100 * test_auc(g, cache, m.t_past), 2)

@@ -186,6 +186,14 @@ class TrainGanConfig(StageConfig):
         "a TorchScript flow network given by --flow-weights.",
     )
     flow_weights: str | None = Field(None, description="TorchScript flow model file (with --flow torchscript).")
+    val_videos: int = Field(
+        0,
+        ge=0,
+        description="Keep the last N training videos out of training and log the normal generator's "
+        "prediction PSNR on 96 fixed clips of them at every checkpoint (log.csv column val_psnr_n). A predictor "
+        "that fits its training frames but not unseen video of the scene shows there, without a test label. "
+        "The published weights are still the last iteration's.",
+    )
     flip: bool = Field(True, description="Augment clips by horizontal flips.")
     seed: int = Field(0, description="Random seed (weights, clip sampling, augmentation).")
     log_every: int = Field(50, ge=1, description="Iterations between logged rows and progress updates.")

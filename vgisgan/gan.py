@@ -121,6 +121,19 @@ def split_clip(clip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Te
     return clip[:, :-1].reshape(b, (n - 1) * c, h, w), clip[:, -2], clip[:, -1]
 
 
+@torch.no_grad()
+def prediction_psnr(g: nn.Module, clips: torch.Tensor, batch: int = 32) -> float:
+    """Mean PSNR (dB) of g's next-frame predictions for clips (N, T+1, C, H, W), kept on the CPU and moved to
+    g's device a batch at a time. g runs in eval mode (BatchNorm's running statistics, as when scoring test
+    frames) and is put back in the mode it was in; nothing random is drawn, so training is unchanged."""
+    device, was_training = next(g.parameters()).device, g.training
+    g.eval()
+    past, _, target = split_clip(clips)  # (N, T*C, H, W), _, (N, C, H, W)
+    pred = torch.cat([g(past[i : i + batch].to(device)).float().cpu() for i in range(0, len(past), batch)])
+    g.train(was_training)
+    return losses.psnr(pred, target).mean().item()
+
+
 def _unwrap(m: nn.Module) -> nn.Module:
     """The module inside a DistributedDataParallel wrapper (used where no gradient sync is wanted)."""
     return getattr(m, "module", m)

@@ -46,6 +46,7 @@ def train_gan(
     flow: Optional[str] = typer.Option(None, "--flow", help=C.help("flow")),
     flow_weights: Optional[Path] = typer.Option(None, "--flow-weights", help=C.help("flow_weights")),
     flip: Optional[bool] = typer.Option(None, "--flip/--no-flip", help=C.help("flip")),
+    val_videos: Optional[int] = typer.Option(None, "--val-videos", help=C.help("val_videos")),
     seed: Optional[int] = typer.Option(None, "--seed", help=C.help("seed")),
     log_every: Optional[int] = typer.Option(None, "--log-every", help=C.help("log_every")),
     sample_every: Optional[int] = typer.Option(None, "--sample-every", help=C.help("sample_every")),
@@ -98,6 +99,7 @@ def train_gan(
         flow=flow,
         flow_weights=str(flow_weights) if flow_weights else None,
         flip=flip,
+        val_videos=val_videos,
         seed=seed,
         log_every=log_every,
         sample_every=sample_every,
@@ -128,4 +130,5 @@ def train_gan(
         f"published {result.artifact.ref}: {s['iters']} iterations in {s['seconds']} s ({s['iters_per_s']} it/s on "
         f"{s['device']}); last batch: normal PSNR {f.get('psnr_n', float('nan')):.2f} dB, pseudo PSNR "
         f"{f.get('psnr_p', float('nan')):.2f} dB, pseudo motion departure {f.get('departure_p', float('nan')):.3f} px"
+        + (f"; held-out normal PSNR {s['val_psnr_n']:.2f} dB" if "val_psnr_n" in s else "")
     )

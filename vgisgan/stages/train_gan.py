@@ -17,7 +17,7 @@ from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import ClipSampler, to_uint8
 from vgisgan.distributed import DistInfo, barrier, init_from_env, shutdown, wrap
 from vgisgan.errors import VgisganError
-from vgisgan.gan import GanNets, build_nets, build_optimizers, train_step
+from vgisgan.gan import GanNets, build_nets, build_optimizers, prediction_psnr, train_step
 from vgisgan.images import grid, save_png
 from vgisgan.models.flow import build_flow
 from vgisgan.progress import Notes, Progress, no_notes, silent
@@ -33,6 +33,21 @@ def check_clips(cache: FrameCache, t_past: int, where: str) -> None:
             f"{where}: training videos {', '.join(short[:5])} have fewer than T+1={t_past + 1} frames: "
             "lower --t-past or re-run prepare without them"
         )
+
+
+VAL_CLIPS = 96  # held-out clips of --val-videos, the same for every seed (as in benchmarks/normal_lr.py)
+VAL_SEED = 2
+
+
+def split_validation(cache: FrameCache, val_videos: int, where: str) -> tuple[list[int], list[int]]:
+    """(videos to train on, held-out videos), 0-based: the last `val_videos` training videos are held out."""
+    n = len(cache.videos("train"))
+    if val_videos >= n:
+        raise VgisganError(
+            f"{where} has {n} training videos: --val-videos {val_videos} would leave none to train on; "
+            f"pass at most {n - 1}"
+        )
+    return list(range(n - val_videos)), list(range(n - val_videos, n))
 
 
 def model_config(cache: FrameCache, cfg: TrainGanConfig) -> GanModelConfig:
@@ -149,6 +164,7 @@ def run(
     notes(f"frames: {frames.ref}")
     cache = FrameCache(frames.path)
     check_clips(cache, cfg.t_past, frames.ref)
+    split_validation(cache, cfg.val_videos, frames.ref)
     mcfg = model_config(cache, cfg)
     flow = build_flow(cfg.flow, cfg.flow_weights)
     name = name or frames.manifest.name
@@ -176,8 +192,17 @@ def _build(plan: Plan, info: DistInfo) -> tuple[GanNets, dict, ClipSampler]:
             m.to(memory_format=torch.channels_last)
     nets.flow.to(device)
     opts = build_optimizers(nets, cfg)
-    sampler = ClipSampler(plan.cache, "train", cfg.t_past + 1, cfg.seed + 1000 * info.rank, flip=cfg.flip)
+    train, _ = split_validation(plan.cache, cfg.val_videos, plan.name)
+    sampler = ClipSampler(plan.cache, "train", cfg.t_past + 1, cfg.seed + 1000 * info.rank, flip=cfg.flip, videos=train)
     return nets, opts, sampler
+
+
+def _validation_clips(plan: Plan, info: DistInfo) -> torch.Tensor | None:
+    """The fixed held-out clips (VAL_CLIPS, T+1, C, H, W) on the CPU, or None without --val-videos."""
+    if not plan.cfg.val_videos or not info.is_main:
+        return None
+    _, held = split_validation(plan.cache, plan.cfg.val_videos, plan.name)
+    return ClipSampler(plan.cache, "train", plan.cfg.t_past + 1, VAL_SEED, videos=held).sample(VAL_CLIPS)
 
 
 def _restore(
@@ -213,7 +238,8 @@ def _report(done: int, rate: float, stats: dict, log: CsvLog, tb, total: int, pr
     log.append({"iter": done, **stats, "it_per_s": rate})
     if tb is not None:
         for k, v in stats.items():
-            tb.add_scalar(k, v, done)
+            if v != "":  # val_psnr_n is blank between checkpoints
+                tb.add_scalar(k, v, done)
     progress(
         "train-gan",
         done,
@@ -242,7 +268,8 @@ def _train(
     log = CsvLog(work / "log.csv", start) if info.is_main else None
     tb = _tensorboard(tensorboard, work, info)
     amp = cfg.amp and device.type == "cuda"
-    t0, stats = time.perf_counter(), {}
+    val_clips = _validation_clips(plan, info)
+    t0, stats, last_val = time.perf_counter(), {}, None
     with StopRequest() as stop:
         for done in range(start + 1, cfg.iters + 1):
             clip = sampler.sample(cfg.batch_size).to(device, non_blocking=True)  # (B, T+1, C, H, W)
@@ -254,8 +281,12 @@ def _train(
             try:  # a stop request, or Ctrl-C while reporting, ends the run after a whole iteration
                 if stop.requested:
                     raise KeyboardInterrupt
-                if info.is_main and (done % cfg.log_every == 0 or done == cfg.iters):
-                    _report(done, (done - start) / (time.perf_counter() - t0), stats, log, tb, cfg.iters, progress)
+                validate = val_clips is not None and (done % cfg.checkpoint_every == 0 or done == cfg.iters)
+                if validate:
+                    last_val = prediction_psnr(_raw(nets.g_normal), val_clips)
+                if info.is_main and (done % cfg.log_every == 0 or done == cfg.iters or validate):
+                    row = stats if val_clips is None else stats | {"val_psnr_n": last_val if validate else ""}
+                    _report(done, (done - start) / (time.perf_counter() - t0), row, log, tb, cfg.iters, progress)
                 if info.is_main and (done % cfg.sample_every == 0 or done == cfg.iters):
                     _sample_grid(clip, frames, work / "samples" / f"iter_{done:07d}.png")
                 if info.is_main and done % cfg.checkpoint_every == 0:
@@ -282,5 +313,7 @@ def _train(
         "final": {k: round(float(v), 4) for k, v in stats.items()},
         "parameters": {k: int(sum(p.numel() for p in m.parameters())) for k, m in nets.trainable().items()},
     }
+    if last_val is not None:
+        summary["val_psnr_n"] = round(last_val, 3)
     art = _publish(store, plan.name, plan.key, nets, work, plan.config, plan.inputs, summary)
     return StageResult(art, reused=False)
