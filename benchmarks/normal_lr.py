@@ -10,7 +10,7 @@ per-video normalisation) of the psnr score, for the record only.
 With --ema it also keeps exponential moving averages of the generator's weights (one per decay) and reports
 their held-out PSNR beside the trained weights', from the same trajectory.
 
-`vgisgan train-gan --val-videos 2` logs the same figure on the same 96 clips of Ped2's last two training
+`vgisgan train-gan --val-videos 2` logs the same measure on the same 96 clips of Ped2's last two training
 videos (training both branches), at every checkpoint.
 
 The pseudo branch is left out: it shares no parameter, loss term or discriminator with the normal branch.

@@ -135,6 +135,8 @@ class Plan:
     key: str
     config: dict
     inputs: list
+    train_videos: list[int]  # 0-based training videos the GAN trains on
+    val_videos: list[int]  # the held-out rest (--val-videos), empty by default
 
     @property
     def trajectory_key(self) -> str:
@@ -164,7 +166,7 @@ def run(
     notes(f"frames: {frames.ref}")
     cache = FrameCache(frames.path)
     check_clips(cache, cfg.t_past, frames.ref)
-    split_validation(cache, cfg.val_videos, frames.ref)
+    train_videos, val_videos = split_validation(cache, cfg.val_videos, frames.ref)
     mcfg = model_config(cache, cfg)
     flow = build_flow(cfg.flow, cfg.flow_weights)
     name = name or frames.manifest.name
@@ -174,7 +176,7 @@ def run(
     if reused := try_reuse(store, "gan", name, key, force, notes):
         return reused
 
-    plan = Plan(cfg, mcfg, cache, flow, name, key, config, inputs)
+    plan = Plan(cfg, mcfg, cache, flow, name, key, config, inputs, train_videos, val_videos)
     info = init_from_env(device)
     try:
         return _train(plan, store, info, resume, tensorboard, progress, notes)
@@ -192,17 +194,16 @@ def _build(plan: Plan, info: DistInfo) -> tuple[GanNets, dict, ClipSampler]:
             m.to(memory_format=torch.channels_last)
     nets.flow.to(device)
     opts = build_optimizers(nets, cfg)
-    train, _ = split_validation(plan.cache, cfg.val_videos, plan.name)
-    sampler = ClipSampler(plan.cache, "train", cfg.t_past + 1, cfg.seed + 1000 * info.rank, flip=cfg.flip, videos=train)
+    seed = cfg.seed + 1000 * info.rank
+    sampler = ClipSampler(plan.cache, "train", cfg.t_past + 1, seed, flip=cfg.flip, videos=plan.train_videos)
     return nets, opts, sampler
 
 
 def _validation_clips(plan: Plan, info: DistInfo) -> torch.Tensor | None:
     """The fixed held-out clips (VAL_CLIPS, T+1, C, H, W) on the CPU, or None without --val-videos."""
-    if not plan.cfg.val_videos or not info.is_main:
+    if not plan.val_videos or not info.is_main:
         return None
-    _, held = split_validation(plan.cache, plan.cfg.val_videos, plan.name)
-    return ClipSampler(plan.cache, "train", plan.cfg.t_past + 1, VAL_SEED, videos=held).sample(VAL_CLIPS)
+    return ClipSampler(plan.cache, "train", plan.cfg.t_past + 1, VAL_SEED, videos=plan.val_videos).sample(VAL_CLIPS)
 
 
 def _restore(
