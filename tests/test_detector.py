@@ -182,3 +182,43 @@ def test_a_detector_of_errors_reads_its_gans_predictions(two_sets):
     # A detector of frames alone is scored with the GAN its pseudo-anomalies came from, not the newest GAN.
     r = invoke("evaluate", "--detector", "detector/synthetic", "--store", two_sets)
     assert r.exit_code == 0 and "gan: gan/synthetic@v1" in r.output, r.output
+
+
+class TwoNumbers:
+    """Stand-in examples for the Trainer: 10 examples of one random input each, half of them labelled 1."""
+
+    labels = np.array([0, 1] * 5, np.float32)
+
+    def batch(self, idx, t_past):
+        return (torch.randn(len(idx), 1),), torch.from_numpy(self.labels[idx])
+
+
+def test_the_detectors_rate_falls_to_zero_over_the_last_share_of_steps():
+    model = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Flatten(0))  # (B, 1) -> logits (B,)
+    cfg = DetectorConfig(epochs=2, batch_size=2, lr=1e-2, lr_decay=0.5)
+    trainer = Trainer(cfg, model, 1, torch.device("cpu"))
+    rates, step = [], trainer.opt.step
+    trainer.opt.step = lambda: (rates.append(trainer.opt.param_groups[0]["lr"]), step())
+    for _ in range(cfg.epochs):
+        trainer.train_epoch(TwoNumbers(), lambda *a: None)
+    # 2 epochs of 5 steps: the first 5 at the full rate, then 5/5, 4/5, ... 1/5 of it.
+    assert rates == pytest.approx([1e-2] * 5 + [1e-2 * k / 5 for k in (5, 4, 3, 2, 1)])
+
+
+def test_with_member_splits_each_member_holds_out_the_videos_of_its_seed(two_sets):
+    from safetensors.torch import load_file
+
+    store = Store(two_sets)
+    common = ["--pseudo", "pseudo/synthetic", "--epochs", 1, "--width", 4, "--members", 2, "--seed", 5]
+    for flag in ("--shared-split", "--member-splits"):
+        r = invoke("train-detector", *common, flag, "--name", flag.strip("-"), "--store", two_sets)
+        assert r.exit_code == 0, r.output
+    # Seed 5 holds out the second of the three training videos, seed 6 the first.
+    assert "(validation videos: 02)" in r.output and "(validation videos: 01)" in r.output
+    shared, own = (
+        load_file(str(store.resolve(f"detector/{n}", "detector").path / "detector.safetensors"))
+        for n in ("shared-split", "member-splits")
+    )
+    member = {i: [k for k in own if k.startswith(f"members.{i}.") and k.endswith("weight")] for i in (0, 1)}
+    assert all(torch.equal(shared[k], own[k]) for k in member[0])  # member 0: the same seed and split
+    assert not all(torch.equal(shared[k], own[k]) for k in member[1])  # member 1: seed 6's own split

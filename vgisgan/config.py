@@ -249,6 +249,13 @@ class DetectorConfig(StageConfig):
     epochs: int = Field(10, ge=1, le=1000, description="Passes over the training examples.")
     batch_size: int = Field(32, ge=1, le=4096, description="Examples per step.")
     lr: float = Field(1e-3, gt=0, le=1, description="Learning rate (Adam).")
+    lr_decay: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of the last steps over which the learning rate falls linearly to 0 (0: constant; "
+        "1: from the first step), so the kept epochs are not caught mid-jump.",
+    )
     width: int = Field(16, ge=4, le=256, description="Base channel width of each feature extractor.")
     val_fraction: float = Field(0.2, ge=0.05, le=0.5, description="Share of training videos held out for validation.")
     normal_predictions: bool = Field(
@@ -276,6 +283,12 @@ class DetectorConfig(StageConfig):
         le=16,
         description="Detectors trained with seeds seed, seed+1, ... on the same examples; their logits are "
         "averaged, which steadies a score that one detector makes noisy from run to run.",
+    )
+    member_splits: bool = Field(
+        False,
+        description="Each member holds out its own validation videos (those of its seed) instead of all "
+        "holding out the first member's: the members then differ in more than their initial weights, and "
+        "together they learn from every training video.",
     )
     seed: int = Field(0, description="Random seed.")
 

@@ -41,6 +41,7 @@ def train_detector(
     epochs: Optional[int] = typer.Option(None, "--epochs", help=C.help("epochs")),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help=C.help("batch_size")),
     lr: Optional[float] = typer.Option(None, "--lr", help=C.help("lr")),
+    lr_decay: Optional[float] = typer.Option(None, "--lr-decay", help=C.help("lr_decay")),
     width: Optional[int] = typer.Option(None, "--width", help=C.help("width")),
     val_fraction: Optional[float] = typer.Option(None, "--val-fraction", help=C.help("val_fraction")),
     normal_predictions: Optional[bool] = typer.Option(
@@ -50,6 +51,7 @@ def train_detector(
     probe_skip: Optional[int] = typer.Option(None, "--probe-skip", help=C.help("probe_skip")),
     probe_n: Optional[int] = typer.Option(None, "--probe-n", help=C.help("probe_n")),
     members: Optional[int] = typer.Option(None, "--members", help=C.help("members")),
+    member_splits: Optional[bool] = typer.Option(None, "--member-splits/--shared-split", help=C.help("member_splits")),
     seed: Optional[int] = typer.Option(None, "--seed", help=C.help("seed")),
     resume: bool = typer.Option(False, "--resume", help="Continue the unfinished run with the same config."),
     device: str = DeviceOption,
@@ -68,6 +70,7 @@ def train_detector(
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,
+        lr_decay=lr_decay,
         width=width,
         val_fraction=val_fraction,
         normal_predictions=normal_predictions,
@@ -76,6 +79,7 @@ def train_detector(
         probe_skip=probe_skip,
         probe_n=probe_n,
         members=members,
+        member_splits=member_splits,
         seed=seed,
     )
     result = run_with_progress(

@@ -29,7 +29,7 @@ from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult, run_hash, try_reuse
 from vgisgan.stages.generate import input_frames
 from vgisgan.store import Store
-from vgisgan.training import CsvLog, StopRequest
+from vgisgan.training import CsvLog, StopRequest, decayed_lr
 
 
 @torch.no_grad()
@@ -97,6 +97,8 @@ class Trainer:
         steps = (len(order) + cfg.batch_size - 1) // cfg.batch_size
         total = 0.0
         for s in range(steps):
+            for group in self.opt.param_groups:
+                group["lr"] = decayed_lr(cfg.lr, self.epoch * steps + s, cfg.epochs * steps, cfg.lr_decay)
             inputs, y = train.batch(order[s * cfg.batch_size : (s + 1) * cfg.batch_size], self.t_past)
             logits = model(*(x.to(self.device) for x in inputs))
             loss = F.binary_cross_entropy_with_logits(logits, y.to(self.device), pos_weight=pos_weight)
@@ -155,20 +157,25 @@ def run(
         return reused
 
     examples = load_examples(arts, frames, cache, cfg.normal_predictions)
-    train, val, probe = split_examples(examples, cache, cfg, t_past, pseudo_art.ref, notes)
-    if gan is not None:
-        add_gan_predictions([train, val, probe], gan, t_past, cfg.batch_size, device, progress)
+
+    def held_out(seed: int) -> tuple[Examples, Examples, Examples | None]:
+        data = split_examples(examples, cache, cfg.model_copy(update={"seed": seed}), t_past, pseudo_art.ref, notes)
+        if gan is not None:
+            add_gan_predictions(list(data), gan, t_past, cfg.batch_size, device, progress)
+        return data
+
+    first = held_out(cfg.seed)  # member 0's split, shared by all members unless member_splits
     work = store.work_dir("detector", name, key)
     t0 = time.perf_counter()
     trainers = []
-    for i in range(cfg.members):  # the members differ in initial weights and shuffling, not in their examples
+    for i in range(cfg.members):  # initial weights and shuffling differ; with member_splits, the held-out videos too
         member = Member(
             cfg=cfg.model_copy(update={"seed": cfg.seed + i}),
             index=i,
             work=work / f"member{i}",
             config=config,
             ognet_d=ognet_d,
-            data=(train, val, probe),
+            data=held_out(cfg.seed + i) if cfg.member_splits and i > 0 else first,
             t_past=t_past,
             device=device,
         )
@@ -187,8 +194,8 @@ def run(
             "val_auc": round(float(np.mean([t.best["val_auc"] for t in trainers])), 4),
             "probe_auc": round(float(np.mean(probes)), 4) if probes else None,
             "members": cfg.members,
-            "train_examples": int(len(train.labels)),
-            "val_examples": int(len(val.labels)),
+            "train_examples": int(len(first[0].labels)),  # member 0's
+            "val_examples": int(len(first[1].labels)),
             "seconds": round(time.perf_counter() - t0, 1),
             "device": str(device),
         }
