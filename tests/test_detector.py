@@ -82,13 +82,24 @@ def test_probe_candidates_are_the_frame_skip_steps_later(tmp_path):
     assert (fast[:, 0, 0, 0] == rows[:, 1] + 2).all()
 
 
+def kept_epoch(select_by: str, val_aucs, probe_aucs) -> int:
+    trainer = Trainer(DetectorConfig(select_by=select_by), torch.nn.Linear(1, 1), 1, torch.device("cpu"))
+    for val, probe in zip(val_aucs, probe_aucs):
+        trainer.epoch += 1
+        trainer.keep_if_best({"val_auc": val, "val_acc": 1.0, "probe_auc": probe})
+    return trainer.best["epoch"]
+
+
 @pytest.mark.parametrize("select_by, epoch", [("probe", 2), ("pseudo", 1)])
 def test_the_kept_epoch_is_the_best_by_the_chosen_auc(select_by, epoch):
-    trainer = Trainer(DetectorConfig(select_by=select_by), torch.nn.Linear(1, 1), 1, torch.device("cpu"))
-    for probe in (0.6, 0.8, 0.7):
-        trainer.epoch += 1
-        trainer.keep_if_best({"val_auc": 1.0, "val_acc": 1.0, "probe_auc": probe})
-    assert trainer.best["epoch"] == epoch
+    assert kept_epoch(select_by, (0.9, 0.7, 0.8), (0.6, 0.8, 0.7)) == epoch
+
+
+def test_a_tie_goes_to_the_other_auc_then_to_the_later_epoch():
+    probe = (1.0, 1.0, 1.0, 1.0, 0.9)  # saturated from epoch 1, as on Ped2
+    assert kept_epoch("probe", (0.99, 0.98, 0.995, 0.994, 1.0), probe) == 3
+    assert kept_epoch("probe", (0.99, 0.98, 0.995, 0.995, 1.0), probe) == 4
+    assert kept_epoch("probe", (float("nan"),) * 5, probe) == 4
 
 
 def test_members_are_seeded_detectors_whose_logits_are_averaged(two_sets):

@@ -273,7 +273,8 @@ class DetectorConfig(StageConfig):
         "probe",
         description="Which held-out AUC picks the kept epoch: probe (real next frame against the frame "
         "--probe-skip steps later, on the validation videos; the same for every method) or pseudo (the "
-        "method's own pseudo-anomalies, which a detector can ace through an artefact).",
+        "method's own pseudo-anomalies, which a detector can ace through an artefact). A tie goes to the other AUC, "
+        "then to the later epoch.",
     )
     probe_skip: int = Field(3, ge=2, le=16, description="Frame stride of the probe's too-fast candidates.")
     probe_n: int = Field(256, ge=8, le=100_000, description="Positions of the probe (each: one real, one fast).")

@@ -70,9 +70,10 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # Ped2's slow cyclists; the probe then follows the subtler stride (docs/RESULTS.md, vgisgan 0.4.0).
         "generate": {"n": 1000, "batch_size": 64, "iters": 500, "train_batch": 8, "skip": 2, "patch_frac": 0.15},
         # Three detectors averaged: one detector's test AUC moved by up to 4.5 points between runs (docs/RESULTS.md).
-        # Their rate falls to 0 over the last 2 of the 4 epochs: at a constant 1e-3 the kept epoch could be
-        # caught mid-jump (seed 0: held-out accuracy 0.62, the epoch before 0.98), and with the decay the same
-        # seed's detector scored 91.04 test AUC instead of 81.24 (docs/RESULTS.md, vgisgan 0.8.0).
+        # Their rate falls to 0 over the last 2 of the 4 epochs, and a tie of the probe goes to the later epoch:
+        # at a constant 1e-3 the kept epoch could be caught mid-jump (seed 0: held-out accuracy 0.62, the epoch
+        # before 0.98; the same seed's detector scored 91.04 test AUC with the decay instead of 81.24), and with
+        # the decay alone the first epoch at probe AUC 1.0 could still be such a one (docs/RESULTS.md, 0.8.0).
         "train_detector": {"epochs": 4, "width": 12, "batch_size": 32, "members": 3, "probe_skip": 2, "lr_decay": 0.5},
         "evaluate": {"batch_size": 64},
     },

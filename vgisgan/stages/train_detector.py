@@ -9,6 +9,7 @@ method-independent probe of vgisgan/probe.py (probe_auc); `select_by` says which
 from __future__ import annotations
 
 import csv
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,11 +112,20 @@ class Trainer:
         return total / steps
 
     def keep_if_best(self, metrics: dict) -> None:
-        """Keep this epoch's weights if its selection AUC beats every earlier epoch's (the first epoch always)."""
+        """Keep this epoch's weights if its selection AUC is at least every earlier epoch's (the first epoch
+        always). A tie goes to the other held-out AUC, then to the later epoch: the probe often reads 1.0 from
+        an early epoch on, and the later epochs are the ones a decaying rate has settled."""
         key = "probe_auc" if self.cfg.select_by == "probe" and "probe_auc" in metrics else "val_auc"
-        if self.best_weights is None or metrics[key] > self.best[key]:
+        if self.best_weights is None or selection_rank(metrics, key) >= selection_rank(self.best, key):
             self.best = {"epoch": self.epoch, "selected_by": key, **metrics}
             self.best_weights = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
+
+
+def selection_rank(metrics: dict, key: str) -> tuple[float, float]:
+    """(the selection AUC, the other held-out AUC), NaN (a one-class validation set) ranking lowest."""
+    other = "val_auc" if key == "probe_auc" else "probe_auc"
+    main, second = float(metrics[key]), float(metrics.get(other, 0.0))
+    return (-1.0 if math.isnan(main) else main, -1.0 if math.isnan(second) else second)
 
 
 def run(
