@@ -233,3 +233,20 @@ def test_with_member_splits_each_member_holds_out_the_videos_of_its_seed(two_set
     member = {i: [k for k in own if k.startswith(f"members.{i}.") and k.endswith("weight")] for i in (0, 1)}
     assert all(torch.equal(shared[k], own[k]) for k in member[0])  # member 0: the same seed and split
     assert not all(torch.equal(shared[k], own[k]) for k in member[1])  # member 1: seed 6's own split
+
+
+def test_lr_decay_through_the_cli_changes_the_weights_and_is_bounded(two_sets):
+    from safetensors.torch import load_file
+
+    store = Store(two_sets)
+    common = ["--pseudo", "pseudo/synthetic", "--epochs", 2, "--width", 4, "--seed", 3, "--store", two_sets]
+    r = invoke("train-detector", *common, "--lr-decay", 1.5)
+    assert r.exit_code == 2 and "lr_decay" in r.output, r.output
+    weights = {}
+    for decay in (0, 1):
+        r = invoke("train-detector", *common, "--lr-decay", decay, "--name", f"decay{decay}")
+        assert r.exit_code == 0, r.output
+        art = store.resolve(f"detector/decay{decay}", "detector")
+        assert art.manifest.config["lr_decay"] == decay
+        weights[decay] = load_file(str(art.path / "detector.safetensors"))
+    assert not all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0] if k.endswith("weight"))
