@@ -5,7 +5,7 @@ criterion the cpu preset's learning rate was chosen by. With --test-auc it also 
 per-video normalisation) of the psnr score, for the record only.
 
     python benchmarks/normal_lr.py --store STORE --frames ped2@v1 --lr 1.2e-3 [--schedule cosine|tail] [--iters 1200]
-        [--ema 0.99,0.999]
+        [--ema 0.99,0.999] [--residual]
 
 With --ema it also keeps exponential moving averages of the generator's weights (one per decay) and reports
 their held-out PSNR beside the trained weights', from the same trajectory.
@@ -107,6 +107,7 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=1200)
     ap.add_argument("--heldout", default="14,15", help="training videos (0-based) kept out of training")
     ap.add_argument("--width", type=int, default=16)
+    ap.add_argument("--residual", action="store_true", help="a residual generator (train-gan --residual)")
     ap.add_argument(
         "--seed",
         type=int,
@@ -124,13 +125,14 @@ def main() -> None:
     train = [v for v in range(len(cache.videos("train"))) if v not in held]
     sampler = ClipSampler(cache, "train", 5, seed=args.seed + 1, flip=True, videos=train)
     heldout = ClipSampler(cache, "train", 5, seed=2, videos=held).sample(96)  # (96, 5, C, H, W)
-    m = GanModelConfig(size=cache.size, channels=cache.channels, width=args.width)
+    m = GanModelConfig(size=cache.size, channels=cache.channels, width=args.width, residual=args.residual)
     g, d, flow = build_generator(m), PatchDiscriminator(cache.channels, args.width), HornSchunck()
     cfg = TrainGanConfig(lr_g=args.lr)
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999))  # as vgisgan.gan.build_optimizers
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
     emas = {float(x): copy.deepcopy(g) for x in args.ema.split(",") if x}
     out: dict = {"lr": args.lr, "schedule": args.schedule, "iters": args.iters, "seed": args.seed}
+    out["residual"] = args.residual
     t0 = time.perf_counter()
     for i in range(args.iters):
         for group in opt_g.param_groups:

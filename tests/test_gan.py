@@ -15,7 +15,16 @@ from vgisgan import losses
 from vgisgan.checkpoint import load_state
 from vgisgan.config import GanModelConfig, TrainGanConfig
 from vgisgan.errors import VgisganError
-from vgisgan.gan import build_nets, build_optimizers, generator_step, pseudo_forward, split_clip, train_step
+from vgisgan.gan import (
+    build_generator,
+    build_nets,
+    build_optimizers,
+    generator_step,
+    load_generators,
+    pseudo_forward,
+    split_clip,
+    train_step,
+)
 from vgisgan.models.flow import HornSchunck, ScriptedFlow
 from vgisgan.stages import train_gan
 from vgisgan.store import Store
@@ -195,6 +204,38 @@ def test_train_gan_cli_trains_each_generator_at_its_own_learning_rate(store_copy
     state = load_state(ckpt)
     lrs = {k: state[f"optim.{k}"]["param_groups"][0]["lr"] for k in ("g_normal", "g_pseudo", "d_normal")}
     assert lrs == {"g_normal": 1e-3, "g_pseudo": 3e-4, "d_normal": 2e-5}
+
+
+def test_residual_generator_starts_as_a_copy_of_the_last_frame_and_learns_the_motion():
+    torch.manual_seed(0)
+    m = GanModelConfig(channels=1, size=(32, 32), t_past=4, width=4, d_width=4, residual=True)
+    g = build_generator(m)
+    past, last, target = split_clip(_moving_clip())
+    assert torch.equal(g(past), last)  # the zero-initialised head adds nothing yet
+    opt = torch.optim.Adam(g.parameters(), lr=1e-2)
+    for _ in range(30):
+        opt.zero_grad()
+        losses.intensity_loss(g(past), target).backward()
+        opt.step()
+    assert losses.psnr(g(past), target).mean() > losses.psnr(last, target).mean() + 1.0  # beats copying
+    assert g(past).abs().max() <= 1.0
+
+
+def test_train_gan_cli_residual_generator_is_rebuilt_from_its_manifest(store_copy):
+    r = invoke("train-gan", "--iters", 2, *SMALL, "--residual", "--store", store_copy)
+    assert r.exit_code == 0, r.output
+    art = Store(store_copy).resolve("gan/synthetic", "gan")
+    assert art.manifest.config["model"]["residual"] is True
+    _, g_normal, _ = load_generators(art.path, art.manifest.config, torch.device("cpu"))
+    whole = build_generator(GanModelConfig.model_validate({**art.manifest.config["model"], "residual": False}))
+    whole.load_state_dict(g_normal.state_dict())  # the same weights, read as a whole-frame U-Net
+    past, last, _ = split_clip(_moving_clip())
+    with torch.no_grad():
+        # The residual output is the last frame plus the head's correction; the whole-frame one its tanh.
+        residual_out, whole_out = g_normal(past), whole.eval()(past)
+        correction = torch.atanh(whole_out.clamp(-0.999999, 0.999999))
+    assert g_normal.residual and not whole.residual
+    torch.testing.assert_close(residual_out, (last + correction).clamp(-1, 1), atol=1e-4, rtol=0)
 
 
 def test_decayed_lr_is_constant_then_linear_to_zero():

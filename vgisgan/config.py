@@ -123,6 +123,7 @@ class GanModelConfig(StageConfig):
     pseudo_output: Literal["warp", "frame"] = Field("warp", description="What the pseudo branch outputs.")
     max_shift: float = Field(0.08, gt=0, le=0.5, description="Largest warp displacement, as a fraction of the width.")
     warp_mask: bool = Field(False, description="Let the warp move only pixels near recent motion.")
+    residual: bool = Field(False, description="The normal generator predicts a correction to the last past frame.")
 
     @model_validator(mode="after")
     def _size_fits(self) -> "GanModelConfig":
@@ -152,6 +153,12 @@ class TrainGanConfig(StageConfig):
         False,
         description="warp: move only pixels near where the past frames changed, so static structure "
         "(edges of buildings, the frame border) cannot be bent into an easy pseudo-anomaly.",
+    )
+    residual: bool = Field(
+        False,
+        description="The normal generator predicts a correction to the last past frame (and starts as a copy "
+        "of it) instead of a whole frame: a short training then goes to what moves, not to re-learning the "
+        "static background.",
     )
     lr_g: float = Field(2e-4, gt=0, le=1, description="Learning rate of the normal generator.")
     lr_pseudo: float | None = Field(

@@ -38,7 +38,8 @@ class GanNets:
 
 
 def build_generator(m: GanModelConfig) -> UNet:
-    return UNet(m.t_past * m.channels, m.channels, m.width, m.depth)
+    """The normal branch: past frames -> the next frame (a correction to the last one with m.residual)."""
+    return UNet(m.t_past * m.channels, m.channels, m.width, m.depth, residual=m.residual)
 
 
 class WarpGenerator(nn.Module):
@@ -92,7 +93,8 @@ def pseudo_forward(g_pseudo: nn.Module, past: torch.Tensor, target: torch.Tensor
 
 
 def build_pseudo_generator(m: GanModelConfig) -> nn.Module:
-    return WarpGenerator(m) if m.pseudo_output == "warp" else build_generator(m)
+    """The pseudo branch: a warp of the real next frame, or (thesis mode) a whole generated frame."""
+    return WarpGenerator(m) if m.pseudo_output == "warp" else UNet(m.t_past * m.channels, m.channels, m.width, m.depth)
 
 
 def build_nets(m: GanModelConfig, flow: nn.Module) -> GanNets:

@@ -62,6 +62,7 @@ def model_config(cache: FrameCache, cfg: TrainGanConfig) -> GanModelConfig:
             pseudo_output=cfg.pseudo_output,
             max_shift=cfg.max_shift,
             warp_mask=cfg.warp_mask,
+            residual=cfg.residual,
         )
     except ValidationError as e:
         raise VgisganError(describe_validation_error(e, None)) from e
