@@ -94,7 +94,9 @@ def pseudo_forward(g_pseudo: nn.Module, past: torch.Tensor, target: torch.Tensor
 
 def build_pseudo_generator(m: GanModelConfig) -> nn.Module:
     """The pseudo branch: a warp of the real next frame, or (thesis mode) a whole generated frame."""
-    return WarpGenerator(m) if m.pseudo_output == "warp" else UNet(m.t_past * m.channels, m.channels, m.width, m.depth)
+    if m.pseudo_output == "warp":
+        return WarpGenerator(m)
+    return build_generator(m.model_copy(update={"residual": False}))  # a frame painted whole, as in the thesis
 
 
 def build_nets(m: GanModelConfig, flow: nn.Module) -> GanNets:
