@@ -82,11 +82,11 @@ def test_probe_candidates_are_the_frame_skip_steps_later(tmp_path):
     assert (fast[:, 0, 0, 0] == rows[:, 1] + 2).all()
 
 
-def kept_epoch(select_by: str, val_aucs, probe_aucs) -> int:
+def kept_epoch(select_by: str, val_aucs, probe_aucs, val_accs=None) -> int:
     trainer = Trainer(DetectorConfig(select_by=select_by), torch.nn.Linear(1, 1), 1, torch.device("cpu"))
-    for val, probe in zip(val_aucs, probe_aucs):
+    for val, probe, acc in zip(val_aucs, probe_aucs, val_accs or [1.0] * len(val_aucs)):
         trainer.epoch += 1
-        trainer.keep_if_best({"val_auc": val, "val_acc": 1.0, "probe_auc": probe})
+        trainer.keep_if_best({"val_auc": val, "val_acc": acc, "probe_auc": probe})
     return trainer.best["epoch"]
 
 
@@ -100,6 +100,15 @@ def test_a_tie_goes_to_the_other_auc_then_to_the_later_epoch():
     assert kept_epoch("probe", (0.99, 0.98, 0.995, 0.994, 1.0), probe) == 3
     assert kept_epoch("probe", (0.99, 0.98, 0.995, 0.995, 1.0), probe) == 4
     assert kept_epoch("probe", (float("nan"),) * 5, probe) == 4
+
+
+def test_an_epoch_below_min_val_acc_is_kept_only_if_none_reaches_it():
+    # Ped2 0.9.0 seed 0, member 1: epoch 3 tied epoch 2 at probe 1.0 and won on val_auc, at val_acc 0.515.
+    val, probe = (0.992636, 0.998371, 0.999997, 0.99901), (0.998199, 1.0, 1.0, 0.999878)
+    assert kept_epoch("probe", val, probe) == 3
+    assert kept_epoch("probe", val, probe, [0.970055, 0.985816, 0.515366, 0.98818]) == 2
+    assert kept_epoch("probe", val, probe, [0.6, 0.5, 0.55, 0.7]) == 3  # none sound: the AUCs decide
+    assert kept_epoch("probe", val, probe, [0.6, 0.5, 0.55, 0.8]) == 4  # the only sound one
 
 
 def test_members_are_seeded_detectors_whose_logits_are_averaged(two_sets):
@@ -250,3 +259,26 @@ def test_lr_decay_through_the_cli_changes_the_weights_and_is_bounded(two_sets):
         assert art.manifest.config["lr_decay"] == decay
         weights[decay] = load_file(str(art.path / "detector.safetensors"))
     assert not all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0] if k.endswith("weight"))
+
+
+def test_min_val_acc_through_the_cli_moves_the_kept_epoch_off_an_unsound_one(two_sets):
+    import csv
+
+    store = Store(two_sets)
+    sets = ["--pseudo", "pseudo/synthetic", "--add-pseudo", "pseudo/synthetic-skip-frame"]
+    common = [*sets, "--epochs", 4, "--width", 4, "--lr", 1e-2, "--seed", 2, "--store", two_sets]
+    assert invoke("train-detector", *common, "--min-val-acc", 1.5).exit_code == 2
+
+    def kept(bound: float, name: str) -> tuple[int, dict[int, float]]:
+        r = invoke("train-detector", *common, "--min-val-acc", bound, "--name", name)
+        assert r.exit_code == 0, r.output
+        art = store.resolve(f"detector/{name}", "detector")
+        assert art.manifest.config["min_val_acc"] == bound
+        accs = {int(row["epoch"]): float(row["val_acc"]) for row in csv.DictReader(open(art.path / "log.csv"))}
+        return art.manifest.summary["best_epochs"][0], accs
+
+    epoch, accs = kept(0.0, "any")  # every epoch sound: the AUCs alone decide
+    better = [e for e, a in accs.items() if a > accs[epoch]]
+    assert better, f"no epoch has a higher val_acc than the kept one: {accs}"
+    moved, _ = kept((accs[epoch] + min(accs[e] for e in better)) / 2, "guarded")  # the log rounds to 6 digits
+    assert moved in better

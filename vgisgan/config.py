@@ -15,7 +15,7 @@ from vgisgan.errors import VgisganError
 
 DATASETS = ("ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder")
 Dataset = Literal["ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder"]
-Method = Literal["ffp-pseudo", "skip-frame", "patch", "convae-negloss", "dcgan", "ognet"]
+Method = Literal["ffp-pseudo", "skip-frame", "local-skip", "patch", "convae-negloss", "dcgan", "ognet"]
 
 
 class StageConfig(BaseModel):
@@ -222,8 +222,10 @@ class GenerateConfig(StageConfig):
     batch_size: int = Field(32, ge=1, le=4096, description="Clips per batch.")
     seed: int = Field(0, description="Random seed for the clip sampling.")
     t_past: int | None = Field(None, ge=1, le=16, description="Past frames per clip: the GAN's T, or 4 without a GAN.")
-    skip: int = Field(3, ge=2, le=16, description="skip-frame: frame stride of the fast clips.")
-    patch_frac: float = Field(0.3, gt=0, lt=1, description="patch: pasted patch side as a fraction of the frame.")
+    skip: int = Field(3, ge=2, le=16, description="skip-frame, local-skip: frame stride of the fast clips.")
+    patch_frac: float = Field(
+        0.3, gt=0, lt=1, description="patch, local-skip: pasted patch side as a fraction of the frame."
+    )
     iters: int = Field(1000, ge=1, description="convae-negloss, dcgan, ognet: training iterations of their networks.")
     train_batch: int = Field(16, ge=1, le=1024, description="convae-negloss, dcgan, ognet: training batch size.")
     width: int = Field(16, ge=4, le=256, description="convae-negloss, dcgan, ognet: base channel width.")
@@ -282,6 +284,13 @@ class DetectorConfig(StageConfig):
         "--probe-skip steps later, on the validation videos; the same for every method) or pseudo (the "
         "method's own pseudo-anomalies, which a detector can ace through an artefact). A tie goes to the other AUC, "
         "then to the later epoch.",
+    )
+    min_val_acc: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="An epoch whose held-out accuracy (val_acc, at P = 0.5) is below this is kept only if no "
+        "epoch reaches it: such an epoch was caught mid-jump, with its AUCs still near 1 (docs/RESULTS.md, 0.10.0).",
     )
     probe_skip: int = Field(3, ge=2, le=16, description="Frame stride of the probe's too-fast candidates.")
     probe_n: int = Field(256, ge=8, le=100_000, description="Positions of the probe (each: one real, one fast).")

@@ -62,6 +62,34 @@ def patch(sampler: ClipSampler, batch: int, t_past: int, frac: float, rng: np.ra
     return PseudoBatch(idx + np.array([0, t_past]), np.stack(out), None)
 
 
+def local_skip(sampler: ClipSampler, batch: int, t_past: int, frac: float) -> PseudoBatch:
+    """Local temporal pseudo-anomaly: the real next frame, except in one patch that shows the frame `skip`
+    steps after the last past frame, so one thing moves too fast while the rest of the scene moves as it
+    should (a cyclist among walkers). A whole-frame skip-frame speeds up every walker at once, which the
+    normal generator's whole-frame PSNR sees as well; a small local one it barely does. The patch sits where
+    the two frames differ most, so it covers something that moves (where nothing moves, it changes nothing).
+    The sampler's clips are T+skip long."""
+    idx = sampler.indices(batch)
+    out = []
+    for v, s in idx:
+        clip = sampler.cache.clip("train", int(v), int(s), sampler.n)  # (T+skip, H, W, C) uint8
+        target, ahead = clip[t_past].copy(), clip[-1]
+        h, w = target.shape[:2]
+        ph, pw = max(int(h * frac), 2), max(int(w * frac), 2)
+        ty, tx = busiest_window(np.abs(ahead.astype(np.int32) - target).sum(axis=2), ph, pw)
+        target[ty : ty + ph, tx : tx + pw] = ahead[ty : ty + ph, tx : tx + pw]
+        out.append(target)
+    return PseudoBatch(idx + np.array([0, t_past]), np.stack(out), None)
+
+
+def busiest_window(diff: np.ndarray, ph: int, pw: int) -> tuple[int, int]:
+    """Top-left corner of the (ph, pw) window of `diff` (H, W) with the largest sum (the first on a tie)."""
+    s = np.pad(diff, ((1, 0), (1, 0))).cumsum(0).cumsum(1)  # summed-area table, (H+1, W+1)
+    sums = s[ph:, pw:] - s[:-ph, pw:] - s[ph:, :-pw] + s[:-ph, :-pw]  # (H-ph+1, W-pw+1)
+    y, x = np.unravel_index(int(sums.argmax()), sums.shape)
+    return int(y), int(x)
+
+
 def real_targets(cache: FrameCache, rows: np.ndarray) -> np.ndarray:
     """The real frames at the rows' positions: (B, H, W, C) uint8."""
     return np.stack([cache.clip("train", int(v), int(f), 1)[0] for v, f in rows])

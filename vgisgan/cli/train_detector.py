@@ -48,6 +48,7 @@ def train_detector(
         None, "--normal-predictions/--no-normal-predictions", help=C.help("normal_predictions")
     ),
     select_by: Optional[str] = typer.Option(None, "--select-by", help=C.help("select_by")),
+    min_val_acc: Optional[float] = typer.Option(None, "--min-val-acc", help=C.help("min_val_acc")),
     probe_skip: Optional[int] = typer.Option(None, "--probe-skip", help=C.help("probe_skip")),
     probe_n: Optional[int] = typer.Option(None, "--probe-n", help=C.help("probe_n")),
     members: Optional[int] = typer.Option(None, "--members", help=C.help("members")),
@@ -76,6 +77,7 @@ def train_detector(
         normal_predictions=normal_predictions,
         inputs=inputs,
         select_by=select_by,
+        min_val_acc=min_val_acc,
         probe_skip=probe_skip,
         probe_n=probe_n,
         members=members,

@@ -51,6 +51,8 @@ def build_maker(
         return (lambda b: methods.ffp_pseudo(sampler, g_normal, g_pseudo, device, b, t)), {}, []
     if cfg.method == "skip-frame":
         return (lambda b: methods.skip_frame(sampler, b, t)), {}, []
+    if cfg.method == "local-skip":
+        return (lambda b: methods.local_skip(sampler, b, t, cfg.patch_frac)), {}, []
     if cfg.method == "patch":
         rng = np.random.default_rng(cfg.seed)
         return (lambda b: methods.patch(sampler, b, t, cfg.patch_frac, rng)), {}, []
@@ -117,7 +119,7 @@ def run(
         cfg = cfg.model_copy(update={"t_past": 4})
     t = cfg.t_past
     assert t is not None
-    clip_len = t + cfg.skip if cfg.method == "skip-frame" else t + 1
+    clip_len = t + cfg.skip if cfg.method in ("skip-frame", "local-skip") else t + 1
     if cfg.method == "dcgan":
         trained.check_dcgan_size(cache.size)
     if len(cache.clip_starts("train", clip_len)) == 0:

@@ -77,6 +77,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # at a constant 1e-3 the kept epoch could be caught mid-jump (seed 0: held-out accuracy 0.62, the epoch
         # before 0.98; the same seed's detector scored 91.04 test AUC with the decay instead of 81.24), and with
         # the decay alone the first epoch at probe AUC 1.0 could still be such a one (docs/RESULTS.md, 0.8.0).
+        # Such epochs are no longer kept where another reaches min_val_acc (DetectorConfig, 0.10.0).
         "train_detector": {"epochs": 4, "width": 12, "batch_size": 32, "members": 3, "probe_skip": 2, "lr_decay": 0.5},
         "evaluate": {"batch_size": 64},
     },
