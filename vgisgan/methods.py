@@ -54,12 +54,18 @@ def patch(sampler: ClipSampler, batch: int, t_past: int, frac: float, rng: np.ra
         target = sampler.cache.clip("train", int(v), int(s) + t_past, 1)[0].copy()
         donor = sampler.cache.clip("train", int(dv), int(ds) + t_past, 1)[0]
         h, w = target.shape[:2]
-        ph, pw = max(int(h * frac), 2), max(int(w * frac), 2)
+        ph, pw = patch_size(target, frac)
         sy, sx = rng.integers(0, h - ph + 1), rng.integers(0, w - pw + 1)
         ty, tx = rng.integers(0, h - ph + 1), rng.integers(0, w - pw + 1)
         target[ty : ty + ph, tx : tx + pw] = donor[sy : sy + ph, sx : sx + pw]
         out.append(target)
     return PseudoBatch(idx + np.array([0, t_past]), np.stack(out), None)
+
+
+def patch_size(frame: np.ndarray, frac: float) -> tuple[int, int]:
+    """(height, width) of a patch whose sides are `frac` of the frame's (H, W, C), at least 2 pixels."""
+    h, w = frame.shape[:2]
+    return max(int(h * frac), 2), max(int(w * frac), 2)
 
 
 def local_skip(sampler: ClipSampler, batch: int, t_past: int, frac: float) -> PseudoBatch:
@@ -74,8 +80,7 @@ def local_skip(sampler: ClipSampler, batch: int, t_past: int, frac: float) -> Ps
     for v, s in idx:
         clip = sampler.cache.clip("train", int(v), int(s), sampler.n)  # (T+skip, H, W, C) uint8
         target, ahead = clip[t_past].copy(), clip[-1]
-        h, w = target.shape[:2]
-        ph, pw = max(int(h * frac), 2), max(int(w * frac), 2)
+        ph, pw = patch_size(target, frac)
         ty, tx = busiest_window(np.abs(ahead.astype(np.int32) - target).sum(axis=2), ph, pw)
         target[ty : ty + ph, tx : tx + pw] = ahead[ty : ty + ph, tx : tx + pw]
         out.append(target)
