@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -348,3 +349,43 @@ def test_run_from_a_prepared_cache_skips_prepare(store_copy):
     assert [i.ref for i in gan.inputs] == [frames.ref]
     r = invoke("run", "ped2", "--frames", frames.ref, "--source", store_copy, "--store", store_copy)
     assert r.exit_code == 2 and "not both" in r.output
+
+
+@pytest.fixture
+def keep_threads():
+    """The CLI runs in-process here, and --threads sets torch's count for the process: put it back."""
+    before = torch.get_num_threads()
+    yield before
+    torch.set_num_threads(before)
+
+
+def test_threads_are_set_once_and_recorded_by_every_torch_stage(store_copy, keep_threads):
+    threads = 2 if keep_threads == 1 else 1  # differs from the count the suite runs with
+    frames = Store(store_copy).resolve(None, "frames")
+    r = invoke(
+        "run", "synthetic", "--preset", "tiny", "--frames", frames.ref, "--threads", threads, "--store", store_copy
+    )
+    assert r.exit_code == 0, r.output
+    assert torch.get_num_threads() == threads
+    for kind in ("gan", "pseudo", "detector", "eval"):
+        summary = Store(store_copy).resolve(None, kind).manifest.summary
+        assert (summary["device"], summary["threads"]) == ("cpu", threads), kind
+
+
+def test_threads_below_one_is_a_clear_error(frames_store, keep_threads):
+    r = invoke("train-gan", "--threads", 0, "--iters", 1, "--store", frames_store)
+    assert r.exit_code == 2 and "--threads 0" in r.output and "at least 1" in r.output
+
+
+def test_the_same_seed_on_the_same_threads_reproduces_the_scores_exactly(frames_store, tmp_path, keep_threads):
+    """What a manifest's seed and `runtime` promise: rerunning them gives the same scores, to the last digit."""
+    scores = []
+    for copy in ("a", "b"):
+        store = tmp_path / copy
+        shutil.copytree(frames_store, store)
+        r = invoke(
+            "run", "synthetic", "--preset", "tiny", "--frames", "frames/synthetic", "--threads", 1, "--store", store
+        )
+        assert r.exit_code == 0, r.output
+        scores.append((Store(store).resolve(None, "eval").path / "scores.csv").read_text())
+    assert scores[0] == scores[1]

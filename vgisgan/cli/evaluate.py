@@ -13,6 +13,7 @@ from vgisgan.cli.common import (
     ForceOption,
     NameOption,
     StoreOption,
+    ThreadsOption,
     echo,
     handle_errors,
     out_console,
@@ -59,6 +60,7 @@ def evaluate(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help=C.help("batch_size")),
     plots: Optional[bool] = typer.Option(None, "--plots/--no-plots", help=C.help("plots")),
     device: str = DeviceOption,
+    threads: Optional[int] = ThreadsOption,
     name: Optional[str] = NameOption,
     config: Optional[Path] = ConfigOption,
     force: bool = ForceOption,
@@ -78,7 +80,7 @@ def evaluate(
         detector_ref=detector,
         frames_ref=frames,
         name=name,
-        device=resolve_device(device),
+        device=resolve_device(device, threads),
         force=force,
     )
     art = result.artifact

@@ -13,6 +13,7 @@ from vgisgan.cli.common import (
     ForceOption,
     NameOption,
     StoreOption,
+    ThreadsOption,
     echo,
     handle_errors,
     run_with_progress,
@@ -51,6 +52,7 @@ def generate(
     noise: Optional[float] = typer.Option(None, "--noise", help=C.help("noise")),
     rec_weight: Optional[float] = typer.Option(None, "--rec-weight", help=C.help("rec_weight")),
     device: str = DeviceOption,
+    threads: Optional[int] = ThreadsOption,
     name: Optional[str] = NameOption,
     config: Optional[Path] = ConfigOption,
     force: bool = ForceOption,
@@ -93,7 +95,7 @@ def generate(
         gan_ref=gan,
         frames_ref=frames,
         name=name,
-        device=resolve_device(device),
+        device=resolve_device(device, threads),
         force=force,
     )
     s = result.artifact.manifest.summary

@@ -8,7 +8,15 @@ from typing import Optional
 
 import typer
 
-from vgisgan.cli.common import DeviceOption, StoreOption, echo, handle_errors, out_console, run_with_progress
+from vgisgan.cli.common import (
+    DeviceOption,
+    StoreOption,
+    ThreadsOption,
+    echo,
+    handle_errors,
+    out_console,
+    run_with_progress,
+)
 
 
 @handle_errors
@@ -41,6 +49,7 @@ def run(
         "\\[train_detector], \\[evaluate] sections overriding the preset.",
     ),
     device: str = DeviceOption,
+    threads: Optional[int] = ThreadsOption,
     resume: bool = typer.Option(
         False,
         "--resume",
@@ -75,7 +84,7 @@ def run(
         frames_ref=frames,
         overrides=overrides,
         data_dirs=data_dirs,
-        device=resolve_device(device),
+        device=resolve_device(device, threads),
         resume=resume,
         force=force,
     )

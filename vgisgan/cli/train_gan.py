@@ -13,6 +13,7 @@ from vgisgan.cli.common import (
     ForceOption,
     NameOption,
     StoreOption,
+    ThreadsOption,
     echo,
     handle_errors,
     run_with_progress,
@@ -64,6 +65,7 @@ def train_gan(
     ),
     tensorboard: bool = typer.Option(False, "--tensorboard", help="Also write TensorBoard events (needs tensorboard)."),
     device: str = DeviceOption,
+    threads: Optional[int] = ThreadsOption,
     name: Optional[str] = NameOption,
     config: Optional[Path] = ConfigOption,
     force: bool = ForceOption,
@@ -109,7 +111,7 @@ def train_gan(
         amp=amp,
         channels_last=channels_last,
     )
-    dev = resolve_device(device)
+    dev = resolve_device(device, threads)
     result = run_with_progress(
         stage.run,
         cfg,
@@ -130,7 +132,8 @@ def train_gan(
     f = s["final"]
     echo(
         f"published {result.artifact.ref}: {s['iters']} iterations in {s['seconds']} s ({s['iters_per_s']} it/s on "
-        f"{s['device']}); last batch: normal PSNR {f.get('psnr_n', float('nan')):.2f} dB, pseudo PSNR "
-        f"{f.get('psnr_p', float('nan')):.2f} dB, pseudo motion departure {f.get('departure_p', float('nan')):.3f} px"
+        f"{s['device']}, {s['threads']} threads); last batch: normal PSNR {f.get('psnr_n', float('nan')):.2f} dB, "
+        f"pseudo PSNR {f.get('psnr_p', float('nan')):.2f} dB, "
+        f"pseudo motion departure {f.get('departure_p', float('nan')):.3f} px"
         + (f"; held-out normal PSNR {s['val_psnr_n']:.2f} dB" if "val_psnr_n" in s else "")
     )

@@ -19,6 +19,7 @@ import torch
 from vgisgan.config import EvaluateConfig
 from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import to_tensor, to_uint8
+from vgisgan.device import runtime
 from vgisgan.errors import VgisganError
 from vgisgan.losses import psnr
 from vgisgan.metrics import combine, score_metrics
@@ -271,6 +272,7 @@ def run(
         "has_labels": table["label"] is not None,
         "seconds": round(seconds, 1),
         "frames_per_s": round(len(table["video"]) / max(seconds, 1e-9), 1),
+        **runtime(device),
         "smooth": cfg.smooth,
         "alpha": cfg.alpha,
         "metrics": metrics,

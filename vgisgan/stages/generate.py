@@ -20,6 +20,7 @@ from vgisgan import trained_methods as trained
 from vgisgan.config import GenerateConfig
 from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import ClipSampler
+from vgisgan.device import runtime
 from vgisgan.errors import VgisganError
 from vgisgan.images import grid, save_png
 from vgisgan.progress import Notes, Progress, no_notes, silent
@@ -170,6 +171,7 @@ def run(
             "t_past": t,
             "has_normal": normal is not None,
             "seconds": round(time.perf_counter() - t0, 1),
+            **runtime(device),
             "pseudo_vs_real": _stats(pseudo, real),
         }
         if normal is not None:

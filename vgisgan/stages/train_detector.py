@@ -24,6 +24,7 @@ from vgisgan.checkpoint import load_state, save_state
 from vgisgan.config import DetectorConfig
 from vgisgan.data.cache import FrameCache
 from vgisgan.data.examples import Examples, add_gan_predictions, load_examples, predictor_gan, split_examples
+from vgisgan.device import runtime
 from vgisgan.errors import VgisganError
 from vgisgan.models.detector import build_detector, build_member
 from vgisgan.progress import Notes, Progress, no_notes, silent
@@ -212,7 +213,7 @@ def run(
             "train_examples": int(len(first[0].labels)),  # member 0's
             "val_examples": int(len(first[1].labels)),
             "seconds": round(time.perf_counter() - t0, 1),
-            "device": str(device),
+            **runtime(device),
         }
         art = draft.publish(config, inputs, summary, key)
     return StageResult(art, reused=False)

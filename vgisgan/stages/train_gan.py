@@ -15,6 +15,7 @@ from vgisgan.checkpoint import load_state, save_state
 from vgisgan.config import GanModelConfig, TrainGanConfig, describe_validation_error
 from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import ClipSampler, to_uint8
+from vgisgan.device import runtime
 from vgisgan.distributed import DistInfo, barrier, init_from_env, shutdown, wrap
 from vgisgan.errors import VgisganError
 from vgisgan.gan import GanNets, build_nets, build_optimizers, prediction_psnr, train_step
@@ -308,7 +309,7 @@ def _train(
     summary = {
         "iters": cfg.iters,
         "resumed_from": start,
-        "device": str(device),
+        **runtime(device),
         "world_size": info.world,
         "seconds": round(elapsed, 1),
         "iters_per_s": round((cfg.iters - start) / max(elapsed, 1e-9), 3),
