@@ -61,3 +61,13 @@ def store_copy(frames_store, tmp_path) -> Path:
     dst = tmp_path / "store"
     shutil.copytree(frames_store, dst)
     return dst
+
+
+@pytest.fixture
+def keep_threads():
+    """The CLI runs in-process here, and --threads sets torch's count for the process: put it back."""
+    import torch
+
+    before = torch.get_num_threads()
+    yield before
+    torch.set_num_threads(before)

@@ -351,14 +351,6 @@ def test_run_from_a_prepared_cache_skips_prepare(store_copy):
     assert r.exit_code == 2 and "not both" in r.output
 
 
-@pytest.fixture
-def keep_threads():
-    """The CLI runs in-process here, and --threads sets torch's count for the process: put it back."""
-    before = torch.get_num_threads()
-    yield before
-    torch.set_num_threads(before)
-
-
 def test_threads_are_set_once_and_recorded_by_every_torch_stage(store_copy, keep_threads):
     threads = 2 if keep_threads == 1 else 1  # differs from the count the suite runs with
     frames = Store(store_copy).resolve(None, "frames")
