@@ -315,7 +315,7 @@ def test_compare_tables_every_score_with_its_method_mix(tiny_run, tmp_path):
     with open(table) as f:
         rows = list(csv.DictReader(f))
     assert [row["score"] for row in rows] == ["psnr", "detector", "combined"]
-    assert {row["method"] for row in rows} == {"ffp-pseudo+skip-frame+patch"}  # run's default mix
+    assert {row["method"] for row in rows} == {"ffp-pseudo+skip-frame+patch+local-skip"}  # run's default mix
     metrics = Store(store).resolve("eval/synthetic@v1", "eval").manifest.summary["metrics"]
     assert float(rows[0]["micro_auc_per_video"]) == metrics["score_psnr"]["per-video"]["micro_auc"]
     assert md.read_text().splitlines()[0].startswith("| eval | method | seed | score |")

@@ -34,7 +34,7 @@ def run(
     ),
     method: str = typer.Option("ffp-pseudo", "--method", help="Pseudo-anomaly method (docs/methods.md)."),
     mix: str = typer.Option(
-        "skip-frame,patch",
+        "skip-frame,patch,local-skip",
         "--mix",
         help="Methods whose pseudo-anomalies the detector also learns, comma-separated, or none.",
     ),
