@@ -4,7 +4,7 @@
 #
 #   benchmarks/ped2.sh [STORE]            (default STORE: artifacts-ped2)
 #   env: PED2=path/to/ped2  PRESET=cpu  DEVICE=cpu  SEEDS="0"  METHODS="ffp-pseudo skip-frame patch"
-#        MIX=skip-frame,patch,local-skip (the sets the detector learns besides the method's; MIX=none: the method alone)
+#        MIX=a,b,... (the sets the detector learns besides the method's; unset: run's default mix; MIX=none: the method alone)
 #        THREADS=N (CPU threads; unset: torch's default. Recorded in the manifests: results change with it)
 #
 # Each stage's own time is in its manifest summary ("seconds"); `vgisgan artifacts show REF` prints it.
@@ -16,8 +16,8 @@ for seed in ${SEEDS:-0}; do
   for method in ${METHODS:-ffp-pseudo skip-frame patch}; do
     start=$(date +%s)
     vgisgan run ped2 --source "$PED2" --preset "${PRESET:-cpu}" --method "$method" --seed "$seed" \
-      --mix "${MIX:-skip-frame,patch,local-skip}" --device "${DEVICE:-cpu}" ${THREADS:+--threads "$THREADS"} --store "$STORE"
-    echo "ped2 ${PRESET:-cpu} $method (mix ${MIX:-skip-frame,patch,local-skip}) seed $seed: $(( $(date +%s) - start )) s wall"
+      ${MIX:+--mix "$MIX"} --device "${DEVICE:-cpu}" ${THREADS:+--threads "$THREADS"} --store "$STORE"
+    echo "ped2 ${PRESET:-cpu} $method (mix ${MIX:-the default}) seed $seed: $(( $(date +%s) - start )) s wall"
   done
 done
 vgisgan compare --store "$STORE" --markdown "$STORE/compare.md"

@@ -16,6 +16,8 @@ from vgisgan.errors import VgisganError
 DATASETS = ("ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder")
 Dataset = Literal["ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder"]
 Method = Literal["ffp-pseudo", "skip-frame", "local-skip", "patch", "convae-negloss", "dcgan", "ognet"]
+# The methods whose pseudo-anomalies `vgisgan run` adds to the method's own for the detector (docs/RESULTS.md).
+DEFAULT_MIX = ("skip-frame", "patch", "local-skip")
 
 
 class StageConfig(BaseModel):

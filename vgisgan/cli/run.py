@@ -17,6 +17,7 @@ from vgisgan.cli.common import (
     out_console,
     run_with_progress,
 )
+from vgisgan.config import DEFAULT_MIX
 
 
 @handle_errors
@@ -34,7 +35,7 @@ def run(
     ),
     method: str = typer.Option("ffp-pseudo", "--method", help="Pseudo-anomaly method (docs/methods.md)."),
     mix: str = typer.Option(
-        "skip-frame,patch,local-skip",
+        ",".join(DEFAULT_MIX),
         "--mix",
         help="Methods whose pseudo-anomalies the detector also learns, comma-separated, or none.",
     ),

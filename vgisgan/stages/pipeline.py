@@ -17,14 +17,20 @@ from typing import Any
 
 import torch
 
-from vgisgan.config import DetectorConfig, EvaluateConfig, GenerateConfig, PrepareConfig, TrainGanConfig
+from vgisgan.config import (
+    DEFAULT_MIX,
+    DetectorConfig,
+    EvaluateConfig,
+    GenerateConfig,
+    PrepareConfig,
+    TrainGanConfig,
+)
 from vgisgan.errors import VgisganError
 from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult
 from vgisgan.store import Store
 
 STAGES = ("prepare", "train_gan", "generate", "train_detector", "evaluate")
-DEFAULT_MIX = ("skip-frame", "patch", "local-skip")  # the `run --mix` default repeats it
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # Seconds on a CPU: for tests and smoke checks, not for results.
     "tiny": {
