@@ -1,0 +1,82 @@
+"""How the combined score's two parts should be weighted, tried on scores an `evaluate` run already wrote.
+
+    python benchmarks/fusion.py --store STORE [--eval ped2@v1 ...] [--gamma 0 1 2]
+
+`evaluate` adds z(score_psnr) and z(logit score_detector), each z taken over all test frames. Under the
+per-video protocol (each video's scores min-max normalised before pooling) only the order within a video
+counts, and there the sum weighs each part by its spread *in that video*: sd_v(z). This script rebuilds the
+sum with weights sd_v(z) ** gamma instead:
+
+    gamma 0  each part standardised within each video (equal weights in every video)
+    gamma 1  what `evaluate` does (the same order within every video as its score_combined)
+    gamma 2  a part that varies more in a video counts more there than gamma 1 lets it
+
+It reads only scores.csv's score columns (no label enters the fusion) and prints, per eval artifact, the
+micro AUC with per-video normalisation of psnr, detector and each fusion, and each fusion's margin over psnr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+
+import numpy as np
+
+from vgisgan.metrics import auc, minmax_per_video, standardize
+from vgisgan.store import Store
+
+
+def read_scores(path) -> dict[str, np.ndarray]:
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {
+        "video": np.array([r["video"] for r in rows]),
+        "label": np.array([int(r["label"]) for r in rows]),
+        "score_psnr": np.array([float(r["score_psnr"]) for r in rows]),
+        "score_detector": np.array([float(r["score_detector"]) for r in rows]),
+    }
+
+
+def spread_weighted(parts: list[np.ndarray], videos: np.ndarray, gamma: float) -> np.ndarray:
+    """Sum over parts of sd_v(z) ** gamma * (z - mean_v(z)) / sd_v(z), video by video; z is global."""
+    out = np.zeros(len(videos))
+    for v in np.unique(videos):
+        m = videos == v
+        for z in parts:
+            sd = z[m].std()
+            if sd > 0:
+                out[m] += sd**gamma * (z[m] - z[m].mean()) / sd
+    return out
+
+
+def fusion_aucs(table: dict[str, np.ndarray], gammas: list[float]) -> dict[str, float]:
+    videos, labels = table["video"], table["label"]
+    p = np.clip(table["score_detector"], 1e-6, 1 - 1e-6)
+    parts = [standardize(table["score_psnr"]), standardize(np.log(p / (1 - p)))]
+
+    def per_video_auc(s: np.ndarray) -> float:
+        return 100 * auc(labels, minmax_per_video(s, videos))
+
+    out = {"psnr": per_video_auc(table["score_psnr"]), "detector": per_video_auc(table["score_detector"])}
+    for g in gammas:
+        out[f"gamma {g:g}"] = per_video_auc(spread_weighted(parts, videos, g))
+        out[f"gamma {g:g} margin"] = out[f"gamma {g:g}"] - out["psnr"]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--store", default="artifacts")
+    ap.add_argument("--eval", nargs="+", default=[None], help="eval artifacts (default: the latest)")
+    ap.add_argument("--gamma", nargs="+", type=float, default=[0.0, 1.0, 2.0])
+    args = ap.parse_args()
+    store = Store(args.store)
+    for ref in args.eval:
+        art = store.resolve(ref, "eval")
+        result = fusion_aucs(read_scores(art.file("scores.csv")), args.gamma)
+        print(json.dumps({"eval": art.ref, **{k: round(v, 2) for k, v in result.items()}}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""benchmarks/fusion.py rebuilds evaluate's combined score; its gamma 1 must rank every video's frames alike."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from vgisgan.metrics import combine, minmax_per_video, standardize
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "fusion.py"
+
+
+def load_fusion():
+    spec = importlib.util.spec_from_file_location("fusion_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gamma_one_is_evaluates_combined_score_within_each_video():
+    fusion = load_fusion()
+    rng = np.random.default_rng(0)
+    videos = np.repeat(["01", "02", "03"], 40)
+    psnr_score = rng.normal(size=120) + np.repeat([0.0, 3.0, -1.0], 40)
+    p_abnormal = 1 / (1 + np.exp(-rng.normal(size=120) * np.repeat([0.2, 1.0, 3.0], 40)))
+    parts = [standardize(psnr_score), standardize(np.log(p_abnormal / (1 - p_abnormal)))]
+    rebuilt = minmax_per_video(fusion.spread_weighted(parts, videos, 1.0), videos)
+    expected = minmax_per_video(combine(psnr_score, p_abnormal, 0.5), videos)
+    assert np.allclose(rebuilt, expected)
+
+
+def test_gamma_zero_gives_each_part_unit_spread_in_every_video():
+    fusion = load_fusion()
+    videos = np.repeat(["a", "b"], 4)
+    flat_in_a = np.array([0.0, 0.1, 0.0, 0.1, 0.0, 5.0, 0.0, 5.0])  # small spread in a, large in b
+    out = fusion.spread_weighted([flat_in_a], videos, 0.0)
+    assert np.allclose(out[:4].std(), 1.0) and np.allclose(out[4:].std(), 1.0)
+    assert np.allclose(out.reshape(2, 4).mean(axis=1), 0.0)
