@@ -23,7 +23,7 @@ import json
 
 import numpy as np
 
-from vgisgan.metrics import auc, minmax_per_video, standardize
+from vgisgan.metrics import auc, logit, minmax_per_video, standardize
 from vgisgan.store import Store
 
 
@@ -39,7 +39,9 @@ def read_scores(path) -> dict[str, np.ndarray]:
 
 
 def spread_weighted(parts: list[np.ndarray], videos: np.ndarray, gamma: float) -> np.ndarray:
-    """Sum over parts of sd_v(z) ** gamma * (z - mean_v(z)) / sd_v(z), video by video; z is global."""
+    """Sum over parts of sd_v(z) ** gamma * (z - mean_v(z)) / sd_v(z), video by video; z is global.
+
+    A part that is constant in a video adds nothing there."""
     out = np.zeros(len(videos))
     for v in np.unique(videos):
         m = videos == v
@@ -52,8 +54,7 @@ def spread_weighted(parts: list[np.ndarray], videos: np.ndarray, gamma: float) -
 
 def fusion_aucs(table: dict[str, np.ndarray], gammas: list[float]) -> dict[str, float]:
     videos, labels = table["video"], table["label"]
-    p = np.clip(table["score_detector"], 1e-6, 1 - 1e-6)
-    parts = [standardize(table["score_psnr"]), standardize(np.log(p / (1 - p)))]
+    parts = [standardize(table["score_psnr"]), standardize(logit(table["score_detector"]))]
 
     def per_video_auc(s: np.ndarray) -> float:
         return 100 * auc(labels, minmax_per_video(s, videos))

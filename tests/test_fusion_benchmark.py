@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vgisgan.metrics import combine, minmax_per_video, standardize
+from vgisgan.metrics import combine, logit, minmax_per_video, standardize
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "fusion.py"
 
@@ -25,7 +25,7 @@ def test_gamma_one_is_evaluates_combined_score_within_each_video():
     videos = np.repeat(["01", "02", "03"], 40)
     psnr_score = rng.normal(size=120) + np.repeat([0.0, 3.0, -1.0], 40)
     p_abnormal = 1 / (1 + np.exp(-rng.normal(size=120) * np.repeat([0.2, 1.0, 3.0], 40)))
-    parts = [standardize(psnr_score), standardize(np.log(p_abnormal / (1 - p_abnormal)))]
+    parts = [standardize(psnr_score), standardize(logit(p_abnormal))]
     rebuilt = minmax_per_video(fusion.spread_weighted(parts, videos, 1.0), videos)
     expected = minmax_per_video(combine(psnr_score, p_abnormal, 0.5), videos)
     assert np.allclose(rebuilt, expected)

@@ -3,6 +3,9 @@
 import csv
 import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -320,6 +323,19 @@ def test_compare_tables_every_score_with_its_method_mix(tiny_run, tmp_path):
     assert float(rows[0]["micro_auc_per_video"]) == metrics["score_psnr"]["per-video"]["micro_auc"]
     assert md.read_text().splitlines()[0].startswith("| eval | method | seed | score |")
     assert f"{100 * metrics['score_combined']['none']['micro_auc']:.2f}" in md.read_text()
+
+
+def test_fusion_benchmark_rebuilds_the_evals_aucs_from_its_scores_csv(tiny_run):
+    store, _ = tiny_run
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "fusion.py"
+    cmd = [sys.executable, str(script), "--store", str(store), "--eval", "synthetic@v1", "--gamma", "0", "1"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    row = json.loads(out)
+    metrics = Store(store).resolve("eval/synthetic@v1", "eval").manifest.summary["metrics"]
+    for key, score in (("psnr", "score_psnr"), ("detector", "score_detector"), ("gamma 1", "score_combined")):
+        # scores.csv holds six significant digits, and the script rounds to two decimals
+        assert row[key] == pytest.approx(100 * metrics[score]["per-video"]["micro_auc"], abs=0.02), key
+    assert row["gamma 0 margin"] == pytest.approx(row["gamma 0"] - row["psnr"], abs=0.011)
 
 
 @pytest.mark.parametrize("dataset", ["ped2", "synthetic"])

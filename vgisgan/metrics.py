@@ -95,11 +95,16 @@ def standardize(scores: np.ndarray) -> np.ndarray:
     return (s - s.mean()) / sd if sd > 0 else s - s.mean()
 
 
+def logit(p_abnormal: np.ndarray) -> np.ndarray:
+    """log(p / (1 - p)), clipped away from 0 and 1: it undoes the sigmoid's saturation near 0 and 1."""
+    p = np.clip(p_abnormal.astype(np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
 def combine(score_psnr: np.ndarray, score_detector: np.ndarray, alpha: float) -> np.ndarray:
     """alpha * z(psnr anomaly score) + (1 - alpha) * z(logit of P(abnormal)).
 
     Both inputs are anomaly scores (higher = more abnormal), so they add under one sign; the thesis mixed a
-    normality score with an anomaly score. The logit undoes the sigmoid's saturation near 0 and 1.
+    normality score with an anomaly score.
     """
-    p = np.clip(score_detector.astype(np.float64), 1e-6, 1 - 1e-6)
-    return alpha * standardize(score_psnr) + (1 - alpha) * standardize(np.log(p / (1 - p)))
+    return alpha * standardize(score_psnr) + (1 - alpha) * standardize(logit(score_detector))
