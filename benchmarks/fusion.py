@@ -1,6 +1,6 @@
 """How the combined score's two parts should be weighted, tried on scores an `evaluate` run already wrote.
 
-    python benchmarks/fusion.py --store STORE [--eval ped2@v1 ...] [--gamma 0 1 2]
+    python benchmarks/fusion.py --store STORE [--eval ped2@v1 ...] [--gamma 0 1 2] [--per-video]
 
 `evaluate` adds z(score_psnr) and z(logit score_detector), each z taken over all test frames. Under the
 per-video protocol (each video's scores min-max normalised before pooling) only the order within a video
@@ -13,6 +13,8 @@ sum with weights sd_v(z) ** gamma instead:
 
 It reads only scores.csv's score columns (no label enters the fusion) and prints, per eval artifact, the
 micro AUC with per-video normalisation of psnr, detector and each fusion, and each fusion's margin over psnr.
+With --per-video, also each test video's own AUC of psnr, detector and gamma 1 (their mean is the macro AUC),
+which shows in which scenes the detector helps or hurts the combined score.
 """
 
 from __future__ import annotations
@@ -66,17 +68,34 @@ def fusion_aucs(table: dict[str, np.ndarray], gammas: list[float]) -> dict[str, 
     return out
 
 
+def video_aucs(table: dict[str, np.ndarray]) -> list[dict]:
+    """Per test video with both kinds of frame: its AUC (in %) of psnr, detector and gamma 1."""
+    videos, labels = table["video"], table["label"]
+    parts = [standardize(table["score_psnr"]), standardize(logit(table["score_detector"]))]
+    scores = {"psnr": table["score_psnr"], "detector": table["score_detector"]}
+    scores["gamma 1"] = spread_weighted(parts, videos, 1.0)
+    rows = []
+    for v in np.unique(videos):
+        m = videos == v
+        if 0 < labels[m].sum() < m.sum():
+            rows.append({"video": str(v), **{k: 100 * auc(labels[m], s[m]) for k, s in scores.items()}})
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--store", default="artifacts")
     ap.add_argument("--eval", nargs="+", default=[None], help="eval artifacts (default: the latest)")
     ap.add_argument("--gamma", nargs="+", type=float, default=[0.0, 1.0, 2.0])
+    ap.add_argument("--per-video", action="store_true", help="also print each test video's AUCs")
     args = ap.parse_args()
     store = Store(args.store)
     for ref in args.eval:
         art = store.resolve(ref, "eval")
-        result = fusion_aucs(read_scores(art.file("scores.csv")), args.gamma)
-        print(json.dumps({"eval": art.ref, **{k: round(v, 2) for k, v in result.items()}}))
+        table = read_scores(art.file("scores.csv"))
+        print(json.dumps({"eval": art.ref, **{k: round(v, 2) for k, v in fusion_aucs(table, args.gamma).items()}}))
+        for row in video_aucs(table) if args.per_video else []:
+            print(json.dumps({"eval": art.ref, **{k: v if k == "video" else round(v, 2) for k, v in row.items()}}))
 
 
 if __name__ == "__main__":

@@ -283,3 +283,49 @@ def test_min_val_acc_through_the_cli_moves_the_kept_epoch_off_an_unsound_one(two
     assert better, f"no epoch has a higher val_acc than the kept one: {accs}"
     moved, _ = kept((accs[epoch] + min(accs[e] for e in better)) / 2, "guarded")  # the log rounds to 6 digits
     assert moved in better
+
+
+def test_the_regions_head_scores_a_frame_by_its_largest_region():
+    """Each cell's logit sees only its own corner of the frame, and the frame's logit is the largest cell's."""
+    from vgisgan.models.detector import build_member
+
+    torch.manual_seed(0)
+    model = build_member({"channels": 1, "t_past": 4, "width": 4, "head": "regions"}).eval()
+    past, cand = torch.zeros(2, 4, 128, 128), torch.zeros(2, 1, 128, 128)
+    moved = cand.clone()
+    moved[:, :, :16, :16] = 1.0  # a change in the top-left 16x16 pixels
+    with torch.no_grad():
+        cells = model.region_logits(model.feature_maps(past, cand, None))  # (2, 8, 8)
+        cells_moved = model.region_logits(model.feature_maps(past, moved, None))
+        assert cells.shape == (2, 8, 8)
+        assert torch.equal(model(past, moved), cells_moved.amax(dim=(1, 2)))
+    changed = (cells_moved - cells).abs() > 1e-6
+    assert changed[:, :2, :2].all()  # the cells whose ~31-pixel view covers the change
+    assert not changed[:, 2:, :].any() and not changed[:, :, 2:].any()  # no other cell
+    with pytest.raises(ValueError, match="unknown detector head"):
+        build_member({"channels": 1, "t_past": 4, "width": 4, "head": "grid"})
+
+
+def test_a_regions_detector_is_saved_rebuilt_and_evaluated(two_sets):
+    from vgisgan.stages.train_detector import load_detector
+
+    store = Store(two_sets)
+    common = ["--pseudo", "pseudo/synthetic", "--epochs", 1, "--width", 4, "--seed", 3, "--store", two_sets]
+    for head in ("pooled", "regions"):
+        r = invoke("train-detector", *common, "--head", head, "--members", 2, "--name", head)
+        assert r.exit_code == 0, r.output
+    det = store.resolve("detector/regions", "detector")
+    assert det.manifest.config["head"] == "regions"
+    model = load_detector(det.path, det.manifest.config, torch.device("cpu"))
+    assert all(m.head == "regions" for m in model.members)
+    for head in ("pooled", "regions"):
+        r = invoke(
+            "evaluate", "--gan", "gan/synthetic", "--detector", f"detector/{head}", "--name", head, "--store", two_sets
+        )
+        assert r.exit_code == 0, r.output
+    scores = {
+        head: (store.resolve(f"eval/{head}", "eval").path / "scores.csv").read_text() for head in ("pooled", "regions")
+    }
+    assert scores["pooled"] != scores["regions"]  # the head is used, not just recorded
+    r = invoke("train-detector", *common, "--head", "grid")
+    assert r.exit_code == 2 and "head" in r.output

@@ -337,6 +337,13 @@ def test_fusion_benchmark_rebuilds_the_evals_aucs_from_its_scores_csv(tiny_run):
         assert row[key] == pytest.approx(100 * metrics[score]["per-video"]["micro_auc"], abs=0.02), key
     assert row["gamma 0 margin"] == pytest.approx(row["gamma 0"] - row["psnr"], abs=0.011)
 
+    out = subprocess.run(cmd + ["--per-video"], capture_output=True, text=True, check=True).stdout
+    videos = [json.loads(line) for line in out.splitlines()[1:]]
+    for key, score in (("psnr", "score_psnr"), ("detector", "score_detector"), ("gamma 1", "score_combined")):
+        macro = metrics[score]["per-video"]
+        assert len(videos) == macro["n_videos_used"]
+        assert np.mean([v[key] for v in videos]) == pytest.approx(100 * macro["macro_auc"], abs=0.02), key
+
 
 @pytest.mark.parametrize("dataset", ["ped2", "synthetic"])
 @pytest.mark.parametrize("preset", ["tiny", "cpu", "paper"])

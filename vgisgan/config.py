@@ -280,6 +280,13 @@ class DetectorConfig(StageConfig):
         "the candidate minus the normal generator's prediction; needs the GAN: --gan, or the one the "
         "pseudo-anomalies name). On Ped2 frames+error was no better (docs/RESULTS.md).",
     )
+    head: Literal["pooled", "regions"] = Field(
+        "pooled",
+        description="How the detector turns its feature maps into a frame's logit: pooled (pool each feature "
+        "over the frame, classify the pooled vector) or regions (classify each region of about 31x31 input pixels "
+        "on its own and keep the largest logit, so one abnormal object in a crowd sets the frame's score; the cpu and "
+        "paper presets' choice since 0.12.0, docs/RESULTS.md).",
+    )
     select_by: Literal["probe", "pseudo"] = Field(
         "probe",
         description="Which held-out AUC picks the kept epoch: probe (real next frame against the frame "

@@ -48,6 +48,7 @@ def train_detector(
     normal_predictions: Optional[bool] = typer.Option(
         None, "--normal-predictions/--no-normal-predictions", help=C.help("normal_predictions")
     ),
+    head: Optional[str] = typer.Option(None, "--head", help=C.help("head")),
     select_by: Optional[str] = typer.Option(None, "--select-by", help=C.help("select_by")),
     min_val_acc: Optional[float] = typer.Option(None, "--min-val-acc", help=C.help("min_val_acc")),
     probe_skip: Optional[int] = typer.Option(None, "--probe-skip", help=C.help("probe_skip")),
@@ -78,6 +79,7 @@ def train_detector(
         val_fraction=val_fraction,
         normal_predictions=normal_predictions,
         inputs=inputs,
+        head=head,
         select_by=select_by,
         min_val_acc=min_val_acc,
         probe_skip=probe_skip,

@@ -6,6 +6,12 @@ the candidate and the candidate minus the last past frame (the motion cue the de
 with `error_input`, also the candidate minus the normal generator's prediction from the same past, so the
 detector judges where and how the prediction failed (the psnr score only sees how much, over the whole
 frame). Max-pooling over space keeps small, local anomalies from being averaged away.
+
+Two heads read the feature maps. `pooled` pools each feature over the frame, then classifies the pooled
+vector: the maxima it combines may come from different places. `regions` classifies every cell of the
+feature map on its own (a 1x1-conv classifier, each cell seeing about 31x31 input pixels) and takes the
+frame's logit as the largest cell's, trained as multiple-instance learning from frame labels alone: one
+abnormal walker among many normal ones then sets the frame's score, and the crowd around it does not.
 """
 
 from __future__ import annotations
@@ -27,32 +33,51 @@ def encoder(c_in: int, w: int) -> nn.Sequential:
 
 
 class Detector(nn.Module):
-    def __init__(self, channels: int, t_past: int, width: int = 16, error_input: bool = False):
+    def __init__(self, channels: int, t_past: int, width: int = 16, error_input: bool = False, head: str = "pooled"):
         super().__init__()
-        self.error_input = error_input
+        if head not in ("pooled", "regions"):
+            raise ValueError(f"unknown detector head {head!r}")
+        self.error_input, self.head = error_input, head
         c_in = (t_past + 2 + int(error_input)) * channels
         self.normal_features = encoder(c_in, width)
         self.anomaly_features = encoder(c_in, width)
-        self.classifier = nn.Sequential(
-            nn.Linear(16 * width, 4 * width), nn.ReLU(inplace=True), nn.Linear(4 * width, 1)
-        )
+        if head == "pooled":  # on (B, 16w): max and mean of both streams
+            self.classifier = nn.Sequential(
+                nn.Linear(16 * width, 4 * width), nn.ReLU(inplace=True), nn.Linear(4 * width, 1)
+            )
+        else:  # on (B, 8w, h, w): both streams, cell by cell
+            self.classifier = nn.Sequential(
+                nn.Conv2d(8 * width, 4 * width, 1), nn.ReLU(inplace=True), nn.Conv2d(4 * width, 1, 1)
+            )
 
     def forward(
         self, past: torch.Tensor, candidate: torch.Tensor, prediction: torch.Tensor | None = None
     ) -> torch.Tensor:
         """past (B, T*C, H, W), candidate and the normal prediction (B, C, H, W) in [-1, 1] -> logits (B,)."""
+        maps = self.feature_maps(past, candidate, prediction)
+        if self.head == "regions":
+            return self.region_logits(maps).amax(dim=(1, 2))
+        feats = []
+        for h in maps:  # (B, 4w, H/16, W/16)
+            feats += [h.amax(dim=(2, 3)), h.mean(dim=(2, 3))]
+        return self.classifier(torch.cat(feats, dim=1)).squeeze(1)
+
+    def region_logits(self, maps: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """The regions head's logit of each cell: (B, H/16, W/16)."""
+        return self.classifier(torch.cat(maps, dim=1)).squeeze(1)
+
+    def feature_maps(
+        self, past: torch.Tensor, candidate: torch.Tensor, prediction: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The two streams' features, each (B, 4w, H/16, W/16)."""
         c = candidate.shape[1]
         parts = [past, candidate, candidate - past[:, -c:]]
         if self.error_input:
             if prediction is None:
                 raise ValueError("this detector reads the normal generator's prediction: pass `prediction`")
             parts.append(candidate - prediction)
-        x = torch.cat(parts, dim=1)
-        feats = []
-        for net in (self.normal_features, self.anomaly_features):
-            h = net(x)  # (B, 4w, H/16, W/16)
-            feats += [h.amax(dim=(2, 3)), h.mean(dim=(2, 3))]
-        return self.classifier(torch.cat(feats, dim=1)).squeeze(1)
+        x = torch.cat(parts, dim=1)  # (B, (T+2+error)*C, H, W)
+        return self.normal_features(x), self.anomaly_features(x)
 
 
 class FrameDetector(nn.Module):
@@ -92,7 +117,9 @@ def build_member(config: dict) -> nn.Module:
         from vgisgan.models.unet import PatchDiscriminator
 
         return FrameDetector(PatchDiscriminator(config["channels"], config["width"]))
-    return Detector(config["channels"], config["t_past"], config["width"], reads_prediction(config))
+    return Detector(
+        config["channels"], config["t_past"], config["width"], reads_prediction(config), config.get("head", "pooled")
+    )
 
 
 def reads_prediction(config: dict) -> bool:
