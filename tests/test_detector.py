@@ -179,7 +179,7 @@ def test_a_detector_of_errors_reads_its_gans_predictions(two_sets):
     r = invoke(
         "train-detector", "--pseudo", "pseudo/synthetic-skip-frame", "--gan", "gan/synthetic", "--name", "err", *common
     )
-    assert r.exit_code == 0 and "(reads the prediction errors of gan/synthetic@v1)" in r.output, r.output
+    assert r.exit_code == 0 and "(reads the prediction errors of gan/synthetic@v1, pooled head)" in r.output, r.output
     det = store.resolve("detector/err", "detector")
     assert det.manifest.config["inputs"] == "frames+error"
     assert [i.ref for i in det.manifest.inputs if i.role == "gan"] == ["gan/synthetic@v1"]
@@ -302,6 +302,9 @@ def test_the_regions_head_scores_a_frame_by_its_largest_region():
     changed = (cells_moved - cells).abs() > 1e-6
     assert changed[:, :2, :2].all()  # the cells whose ~31-pixel view covers the change
     assert not changed[:, 2:, :].any() and not changed[:, :, 2:].any()  # no other cell
+    pooled = build_member({"channels": 1, "t_past": 4, "width": 4}).eval()
+    with pytest.raises(ValueError, match="only a detector with the regions head"):
+        pooled.region_logits(pooled.feature_maps(past, cand, None))
     with pytest.raises(ValueError, match="unknown detector head"):
         build_member({"channels": 1, "t_past": 4, "width": 4, "head": "grid"})
 
@@ -313,7 +316,7 @@ def test_a_regions_detector_is_saved_rebuilt_and_evaluated(two_sets):
     common = ["--pseudo", "pseudo/synthetic", "--epochs", 1, "--width", 4, "--seed", 3, "--store", two_sets]
     for head in ("pooled", "regions"):
         r = invoke("train-detector", *common, "--head", head, "--members", 2, "--name", head)
-        assert r.exit_code == 0, r.output
+        assert r.exit_code == 0 and f"{head} head" in r.output, r.output
     det = store.resolve("detector/regions", "detector")
     assert det.manifest.config["head"] == "regions"
     model = load_detector(det.path, det.manifest.config, torch.device("cpu"))

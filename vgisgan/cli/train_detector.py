@@ -108,8 +108,9 @@ def train_detector(
     each = f" (means over {s['members']} members)" if s["members"] > 1 else ""
     gan = next((i.ref for i in result.artifact.manifest.inputs if i.role == "gan"), None)
     reads = f"the prediction errors of {gan}" if gan else "frames alone"
+    head = result.artifact.manifest.config.get("head", "pooled")
     echo(
-        f"{verb} {result.artifact.ref} (reads {reads}): "
+        f"{verb} {result.artifact.ref} (reads {reads}, {head} head): "
         f"kept epoch{'s' if s['members'] > 1 else ''} {kept} (by {s['selected_by']}): "
         f"validation AUC {s['val_auc']}{probe} on held-out training videos{each}"
     )

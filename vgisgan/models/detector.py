@@ -64,6 +64,8 @@ class Detector(nn.Module):
 
     def region_logits(self, maps: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         """The regions head's logit of each cell: (B, H/16, W/16)."""
+        if self.head != "regions":
+            raise ValueError("only a detector with the regions head scores cells (this one pools the frame)")
         return self.classifier(torch.cat(maps, dim=1)).squeeze(1)
 
     def feature_maps(
