@@ -9,12 +9,11 @@ median over repeats is reported for the `pooled` and the `regions` head. Run it 
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import time
 
 import torch
 import torch.nn.functional as F
+from step_timing import seconds_per_call, step_parser  # benchmarks/step_timing.py, beside this script
 
 from vgisgan.device import resolve_device
 from vgisgan.models.detector import build_member
@@ -34,27 +33,11 @@ def seconds_per_step(head: str, size: int, width: int, batch: int, steps: int, d
         loss.backward()
         opt.step()
 
-    for _ in range(3):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return (time.perf_counter() - t0) / steps
+    return seconds_per_call(step, steps, device)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", type=int, default=128)
-    ap.add_argument("--width", type=int, default=12)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--device", default="cpu")
-    args = ap.parse_args()
+    args = step_parser(__doc__, width=12, batch=32).parse_args()
     device = resolve_device(args.device)
     runs: dict[str, list[float]] = {"pooled": [], "regions": []}
     for _ in range(args.repeat):

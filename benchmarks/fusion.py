@@ -54,9 +54,14 @@ def spread_weighted(parts: list[np.ndarray], videos: np.ndarray, gamma: float) -
     return out
 
 
+def z_parts(table: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The combined score's two parts as `evaluate` adds them: z(psnr score), z(logit detector score)."""
+    return [standardize(table["score_psnr"]), standardize(logit(table["score_detector"]))]
+
+
 def fusion_aucs(table: dict[str, np.ndarray], gammas: list[float]) -> dict[str, float]:
     videos, labels = table["video"], table["label"]
-    parts = [standardize(table["score_psnr"]), standardize(logit(table["score_detector"]))]
+    parts = z_parts(table)
 
     def per_video_auc(s: np.ndarray) -> float:
         return 100 * auc(labels, minmax_per_video(s, videos))
@@ -71,9 +76,8 @@ def fusion_aucs(table: dict[str, np.ndarray], gammas: list[float]) -> dict[str, 
 def video_aucs(table: dict[str, np.ndarray]) -> list[dict]:
     """Per test video with both kinds of frame: its AUC (in %) of psnr, detector and gamma 1."""
     videos, labels = table["video"], table["label"]
-    parts = [standardize(table["score_psnr"]), standardize(logit(table["score_detector"]))]
     scores = {"psnr": table["score_psnr"], "detector": table["score_detector"]}
-    scores["gamma 1"] = spread_weighted(parts, videos, 1.0)
+    scores["gamma 1"] = spread_weighted(z_parts(table), videos, 1.0)
     rows = []
     for v in np.unique(videos):
         m = videos == v

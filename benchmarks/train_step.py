@@ -9,11 +9,10 @@ with nothing else on the machine: two torch jobs sharing two cores each run seve
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import time
 
 import torch
+from step_timing import seconds_per_call, step_parser  # benchmarks/step_timing.py, beside this script
 
 from vgisgan.config import GanModelConfig, TrainGanConfig
 from vgisgan.device import resolve_device
@@ -32,27 +31,11 @@ def seconds_per_step(size: int, width: int, batch: int, steps: int, channels_las
     nets.flow.to(device)
     opts = build_optimizers(nets, cfg)
     clip = torch.rand(batch, 5, 1, size, size, device=device) * 2 - 1  # (B, T+1, C, H, W)
-    for _ in range(3):
-        train_step(nets, opts, cfg, clip)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        train_step(nets, opts, cfg, clip)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return (time.perf_counter() - t0) / steps
+    return seconds_per_call(lambda: train_step(nets, opts, cfg, clip), steps, device)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", type=int, default=128)
-    ap.add_argument("--width", type=int, default=16)
-    ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--device", default="cpu")
-    args = ap.parse_args()
+    args = step_parser(__doc__, width=16, batch=4).parse_args()
     device = resolve_device(args.device)
     results = {}
     for name, channels_last in (("contiguous", False), ("channels-last", True)):
