@@ -330,5 +330,61 @@ def test_a_regions_detector_is_saved_rebuilt_and_evaluated(two_sets):
         head: (store.resolve(f"eval/{head}", "eval").path / "scores.csv").read_text() for head in ("pooled", "regions")
     }
     assert scores["pooled"] != scores["regions"]  # the head is used, not just recorded
+    for head in ("pooled", "regions"):
+        args = ["--gan", "gan/synthetic", "--detector", f"detector/{head}", "--plots", "--name", f"{head}-plots"]
+        r = invoke("evaluate", *args, "--store", two_sets)
+        assert r.exit_code == 0, r.output
+    assert not (store.resolve("eval/pooled-plots", "eval").path / "plots" / "regions.png").exists()
+    drawn = store.resolve("eval/regions-plots", "eval").path
+    assert (drawn / "plots" / "regions.png").stat().st_size > 0
+    assert 'src="regions.png"' in (drawn / "plots" / "index.html").read_text()
+    # Scoring from the cell maps gives the detector's own frame scores.
+    read = {
+        name: np.genfromtxt(path / "scores.csv", delimiter=",", names=True)
+        for name, path in (("plain", store.resolve("eval/regions", "eval").path), ("plots", drawn))
+    }
+    assert np.allclose(read["plain"]["score_detector"], read["plots"]["score_detector"], rtol=1e-5, atol=1e-7)
     r = invoke("train-detector", *common, "--head", "grid")
     assert r.exit_code == 2 and "head" in r.output
+
+
+def test_an_ensembles_cell_maps_give_its_frame_logits():
+    from vgisgan.models.detector import build_detector, cell_logits
+
+    torch.manual_seed(0)
+    model = build_detector({"channels": 1, "t_past": 4, "width": 4, "head": "regions", "members": 3}).eval()
+    past, cand = torch.randn(2, 4, 32, 32), torch.randn(2, 1, 32, 32)
+    with torch.no_grad():
+        maps = cell_logits(model, past, cand)  # (B, M, h, w)
+        assert maps.shape == (2, 3, 2, 2)
+        assert torch.allclose(maps.amax(dim=(2, 3)).mean(dim=1), model(past, cand))
+        assert torch.equal(maps[:, 1], model.members[1].region_logits(model.members[1].feature_maps(past, cand, None)))
+    pooled = build_detector({"channels": 1, "t_past": 4, "width": 4, "members": 2})
+    with pytest.raises(ValueError, match="only a detector with the regions head"):
+        cell_logits(pooled, past, cand)
+
+
+class FrameIndexCache:
+    """Two test videos of 6 2x2 frames whose every pixel is the frame's index (what top_frames reads)."""
+
+    def videos(self, split):
+        return [VideoInfo(name, 0, 6, 25.0, (2, 2), "x") for name in ("a", "b")]
+
+    def clip(self, split, video, start, n):
+        return np.arange(start, start + n, dtype=np.uint8)[:, None, None, None] * np.ones((1, 2, 2, 1), np.uint8)
+
+
+def test_the_region_plots_show_each_videos_highest_scoring_frame():
+    from vgisgan.stages.evaluate import top_frames
+
+    table = {
+        "video": np.array(["b", "b", "b", "a", "a"], dtype=object),  # not in the cache's order
+        "frame": np.array([4, 5, 3, 5, 4]),
+        "score_detector": np.array([0.2, 0.9, 0.5, 0.1, 0.3]),
+        "cells": np.arange(5, dtype=np.float32)[:, None, None] * np.ones((1, 2, 2), np.float32),
+        "label": np.array([0, 1, 0, 0, 1]),
+    }
+    panels = top_frames(table, FrameIndexCache())
+    assert [(p["video"], p["frame"], p["label"], p["score"]) for p in panels] == [("a", 4, 1, 0.3), ("b", 5, 1, 0.9)]
+    assert (panels[0]["image"] == 4).all() and panels[0]["image"].shape == (2, 2, 1)
+    assert (panels[0]["cells"] == 4).all() and (panels[1]["cells"] == 1).all()  # the rows' own maps

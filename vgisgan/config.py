@@ -323,4 +323,8 @@ class EvaluateConfig(StageConfig):
     alpha: float = Field(0.5, ge=0, le=1, description="Weight of the psnr score in the combined score.")
     smooth: float = Field(0.0, ge=0, le=100, description="Temporal Gaussian smoothing sigma in frames (0: off).")
     batch_size: int = Field(32, ge=1, le=4096, description="Clips per batch.")
-    plots: bool = Field(False, description="Write PNG plots and an index.html.")
+    plots: bool = Field(
+        False,
+        description="Write PNG plots and an index.html; with a regions detector, also where it fires on each "
+        "video's highest-scoring frame.",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -99,8 +100,45 @@ def roc_and_histograms(table: dict, scores: list[str], out: Path) -> list[Path]:
     return [out / "roc.png", out / "histograms.png"]
 
 
-def write_plots(table: dict, scores: list[str], out: Path, pseudo_preview: Path | None, title: str) -> Path:
-    """Write every plot under `out` and an index.html; returns the index path."""
+def region_maps(panels: list[dict], out: Path) -> Path:
+    """Each panel's frame with the detector's P(abnormal) of each cell laid over it, as regions.png.
+
+    A panel: video, frame, image (H, W, C) uint8, cells (h, w) logits, score (the frame's P), label (or None).
+    """
+    plt = _pyplot()
+    n_cols = min(4, len(panels))
+    n_rows = -(-len(panels) // n_cols)
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(2.6 * n_cols + 1, 2.9 * n_rows), squeeze=False, layout="constrained"
+    )
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, p in zip(axes.flat, panels):
+        image = p["image"][..., 0] if p["image"].shape[-1] == 1 else p["image"]
+        h, w = image.shape[:2]
+        ax.imshow(image, cmap="gray", vmin=0, vmax=255)
+        # Each cell covers a (H/h, W/w) block of the frame; nearest keeps the blocks visible as blocks.
+        cells = 1.0 / (1.0 + np.exp(-p["cells"]))
+        shown = ax.imshow(
+            cells, cmap="inferno", alpha=0.45, vmin=0, vmax=1, extent=(0, w, h, 0), interpolation="nearest"
+        )
+        truth = "" if p["label"] is None else (", label: abnormal" if p["label"] else ", label: normal")
+        ax.set_title(f"video {p['video']}, frame {p['frame']}\nP {p['score']:.2f}{truth}", fontsize=8)
+    fig.suptitle("where the detector fires, on each video's highest-scoring frame", fontsize=10)
+    fig.colorbar(shown, ax=axes, shrink=0.6, label="P(abnormal) of each cell")
+    path = out / "regions.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def write_plots(
+    table: dict, scores: list[str], out: Path, pseudo_preview: Path | None, title: str, panels: Sequence[dict] = ()
+) -> Path:
+    """Write every plot under `out` and an index.html; returns the index path.
+
+    `panels`: frames to draw a regions detector's cell map on (see `region_maps`); none for other detectors.
+    """
     out.mkdir(parents=True, exist_ok=True)
     figures = []
     if table["label"] is not None:
@@ -108,6 +146,8 @@ def write_plots(table: dict, scores: list[str], out: Path, pseudo_preview: Path 
     if pseudo_preview is not None and pseudo_preview.exists():
         shutil.copy(pseudo_preview, out / "pseudo_samples.png")
         figures.append(out / "pseudo_samples.png")
+    if panels:
+        figures.append(region_maps(list(panels), out))
     figures += video_curves(table, scores, out)
     note = "" if table["label"] is not None else "<p>This test split has no labels: AUC and ROC need labels.</p>"
     body = "\n".join(

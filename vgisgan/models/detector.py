@@ -113,6 +113,25 @@ class DetectorEnsemble(nn.Module):
         return torch.stack([m(past, candidate, prediction) for m in self.members]).mean(dim=0)  # (B,)
 
 
+def cell_logits(
+    model: nn.Module, past: torch.Tensor, candidate: torch.Tensor, prediction: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Each member's logit of each cell, (B, M, H/16, W/16), of a regions detector or an ensemble of them.
+
+    The detector's frame logit is the mean over members of each member's largest cell, so it can be computed
+    from these maps without a second pass.
+    """
+    members = list(model.members) if isinstance(model, DetectorEnsemble) else [model]
+    if not all(isinstance(m, Detector) and m.head == "regions" for m in members):
+        raise ValueError("only a detector with the regions head scores cells (this one pools the frame)")
+    return torch.stack([m.region_logits(m.feature_maps(past, candidate, prediction)) for m in members], dim=1)
+
+
+def scores_regions(config: dict) -> bool:
+    """Whether a `detector` artifact's detector scores each region (and so can show where it fires)."""
+    return config.get("arch", "two-stream") != "ognet" and config.get("head", "pooled") == "regions"
+
+
 def build_member(config: dict) -> nn.Module:
     """One detector of the kind a `detector` artifact's config describes."""
     if config.get("arch", "two-stream") == "ognet":

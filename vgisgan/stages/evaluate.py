@@ -23,6 +23,7 @@ from vgisgan.device import runtime
 from vgisgan.errors import VgisganError
 from vgisgan.losses import psnr
 from vgisgan.metrics import combine, score_metrics
+from vgisgan.models.detector import cell_logits, reads_prediction, scores_regions
 from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult, run_hash, try_reuse
 from vgisgan.store import Artifact, Store
@@ -121,11 +122,15 @@ def score_video(
     batch: int,
     device: torch.device,
     detector_reads_prediction: bool = False,
+    cells: bool = False,
 ) -> dict:
-    """Scores of frames t..L-1 of one video; frames (L, H, W, C) uint8."""
+    """Scores of frames t..L-1 of one video; frames (L, H, W, C) uint8.
+
+    With `cells` (a regions detector), also each frame's cell logits, averaged over members: "cells" (N, h, w).
+    """
     x = to_tensor(frames)  # (L, C, H, W)
     positions = np.arange(t, len(frames))
-    out = {"frame": positions, "psnr": [], "score_detector": []}
+    out = {"frame": positions, "psnr": [], "score_detector": [], "cells": []}
     for i in range(0, len(positions), batch):
         pos = positions[i : i + batch]
         target = x[pos].to(device)
@@ -138,7 +143,13 @@ def score_video(
             past = torch.stack([x[p - t_det : p].flatten(0, 1) for p in pos]).to(device)
             # A frames+error detector reads the prediction as it was trained to: rounded to 8 bits like the frames.
             read = to_tensor(to_uint8(prediction)).to(device) if detector_reads_prediction else None
-            out["score_detector"].append(torch.sigmoid(detector(past, target, read).float()).cpu().numpy())
+            if cells:
+                maps = cell_logits(detector, past, target, read).float()  # (B, M, h, w)
+                logit = maps.amax(dim=(2, 3)).mean(dim=1)  # what the detector's forward computes
+                out["cells"].append(maps.mean(dim=1).cpu().numpy())
+            else:
+                logit = detector(past, target, read).float()
+            out["score_detector"].append(torch.sigmoid(logit).cpu().numpy())
     return {
         k: (np.concatenate(v) if isinstance(v, list) and v else (None if isinstance(v, list) else v))
         for k, v in out.items()
@@ -155,27 +166,27 @@ def build_table(
 ) -> dict:
     g_normal = det_model = None
     t_gan = t_det = 0
-    det_reads = False
+    det_reads = cells = False
     if gan is not None:
         from vgisgan.gan import load_generators
 
         m, g_normal, _ = load_generators(gan.path, gan.manifest.config, device)
         t_gan = m.t_past
     if det is not None:
-        from vgisgan.models.detector import reads_prediction
         from vgisgan.stages.train_detector import load_detector
 
         det_model, t_det = load_detector(det.path, det.manifest.config, device), det.manifest.config["t_past"]
         det_reads = reads_prediction(det.manifest.config)
+        cells = cfg.plots and scores_regions(det.manifest.config)  # only the plots show where it fires
     t = max(t_gan, t_det)
-    cols: dict[str, list] = {"video": [], "frame": [], "psnr": [], "score_detector": []}
+    cols: dict[str, list] = {"video": [], "frame": [], "psnr": [], "score_detector": [], "cells": []}
     for i, info in enumerate(cache.videos("test")):
         if info.length <= t:
             continue
         frames = np.asarray(cache.video("test", i))
-        s = score_video(frames, t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device, det_reads)
+        s = score_video(frames, t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device, det_reads, cells)
         cols["video"].append(np.full(len(s["frame"]), info.name, dtype=object))
-        for k in ("frame", "psnr", "score_detector"):
+        for k in ("frame", "psnr", "score_detector", "cells"):
             if s[k] is not None:
                 cols[k].append(s[k])
         progress("evaluate", i + 1, len(cache.videos("test")))
@@ -285,9 +296,35 @@ def run(
             from vgisgan.plots import write_plots
 
             preview = _pseudo_preview(store, det)
-            write_plots(table, available_scores(table), draft.path / "plots", preview, f"{name}: {frames.ref}")
+            panels = top_frames(table, cache) if table["cells"] is not None else []
+            write_plots(table, available_scores(table), draft.path / "plots", preview, f"{name}: {frames.ref}", panels)
         art = draft.publish(config, inputs, summary, key)
     return StageResult(art, reused=False)
+
+
+def top_frames(table: dict, cache: FrameCache) -> list[dict]:
+    """Each test video's frame with the highest detector score, and its cell map, for the plots.
+
+    The frames are chosen by score alone; the label is only written in the panel's title.
+    """
+    panels = []
+    for i, info in enumerate(cache.videos("test")):
+        rows = np.flatnonzero(table["video"] == info.name)
+        if len(rows) == 0:
+            continue
+        top = rows[np.argmax(table["score_detector"][rows])]
+        frame = int(table["frame"][top])
+        panels.append(
+            {
+                "video": info.name,
+                "frame": frame,
+                "image": np.asarray(cache.clip("test", i, frame, 1)[0]),  # (H, W, C)
+                "cells": table["cells"][top],  # (h, w)
+                "score": float(table["score_detector"][top]),
+                "label": None if table["label"] is None else int(table["label"][top]),
+            }
+        )
+    return panels
 
 
 def _pseudo_preview(store: Store, det: Artifact | None):
