@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -71,3 +72,12 @@ def keep_threads():
     before = torch.get_num_threads()
     yield before
     torch.set_num_threads(before)
+
+
+def load_benchmark(name: str):
+    """A script of benchmarks/ (not a package) imported as a module, for its functions."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
+from conftest import load_benchmark
 
 from vgisgan.metrics import combine, logit, minmax_per_video, standardize
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "fusion.py"
-
-
-def load_fusion():
-    spec = importlib.util.spec_from_file_location("fusion_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_gamma_one_is_evaluates_combined_score_within_each_video():
-    fusion = load_fusion()
+    fusion = load_benchmark("fusion")
     rng = np.random.default_rng(0)
     videos = np.repeat(["01", "02", "03"], 40)
     psnr_score = rng.normal(size=120) + np.repeat([0.0, 3.0, -1.0], 40)
@@ -32,7 +21,7 @@ def test_gamma_one_is_evaluates_combined_score_within_each_video():
 
 
 def test_gamma_zero_gives_each_part_unit_spread_in_every_video():
-    fusion = load_fusion()
+    fusion = load_benchmark("fusion")
     videos = np.repeat(["a", "b"], 4)
     flat_in_a = np.array([0.0, 0.1, 0.0, 0.1, 0.0, 5.0, 0.0, 5.0])  # small spread in a, large in b
     out = fusion.spread_weighted([flat_in_a], videos, 0.0)

@@ -1,8 +1,12 @@
 """Metric functions against values worked out by hand, and the (video, frame) join."""
 
+import math
+
 import numpy as np
 import pytest
+import torch
 
+from vgisgan import losses
 from vgisgan.metrics import auc, combine, eer, macro_auc, minmax_per_video, score_metrics, smooth_per_video
 
 LABELS = np.array([0, 1, 0, 1])
@@ -64,3 +68,17 @@ def test_combined_score_adds_two_anomaly_scores_under_one_sign():
     c = combine(psnr_anomaly, p_abnormal, alpha=0.5)
     assert auc(LABELS, c) == 1.0
     assert np.allclose(combine(psnr_anomaly, p_abnormal, alpha=1.0), (psnr_anomaly - 0.5) / 0.5)
+
+
+def test_windowed_psnr_scores_the_worst_window_by_hand():
+    # Frames in [-1, 1]: an error of 1 becomes 0.5 on [0, 1], a squared error of 0.25, over one 32x32 block.
+    pred = torch.zeros(2, 1, 128, 128)
+    target = pred.clone()
+    target[0, :, 32:64, 64:96] = 1.0  # on the half-overlapping grid of 32x32 windows (stride 16)
+    target[1, :, 40:72, 72:104] = 1.0  # off it by 8 px: the best window covers 24x24 of the block
+    whole = losses.psnr(pred, target)
+    assert whole.tolist() == pytest.approx([10 * math.log10(1 / (0.25 / 16))] * 2, abs=1e-4)  # 18.06 dB, diluted
+    worst = losses.psnr(pred, target, window=0.25)
+    assert worst[0].item() == pytest.approx(10 * math.log10(1 / 0.25), abs=1e-4)  # 6.02 dB: the block alone
+    assert worst[1].item() == pytest.approx(10 * math.log10(1 / (0.25 * 24 * 24 / 1024)), abs=1e-4)
+    assert torch.equal(losses.psnr(pred, target, window=1.0), whole)

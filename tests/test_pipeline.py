@@ -59,6 +59,27 @@ def test_evaluate_plots_write_what_they_promise(tiny_run):
     assert art.manifest.summary["smooth"] == 2.0
 
 
+def test_evaluate_scores_the_worst_window_with_psnr_window(tiny_run, tmp_path):
+    store, _ = tiny_run
+    r = invoke("evaluate", "--psnr-window", 0.5, "--name", "window", "--store", store)
+    assert r.exit_code == 0, r.output
+    arts = [Store(store).resolve(f"eval/{n}", "eval") for n in ("synthetic@v1", "window")]
+    whole, window = (_read_scores(a.path / "scores.csv") for a in arts)
+    assert [(row["video"], row["frame"]) for row in whole] == [(row["video"], row["frame"]) for row in window]
+    # The four non-overlapping windows tile the frame, so the worst one's error is at least the frame's mean.
+    assert all(float(w["psnr"]) <= float(f["psnr"]) + 1e-4 for w, f in zip(window, whole))
+    assert any(float(w["psnr"]) < float(f["psnr"]) - 0.1 for w, f in zip(window, whole))
+    assert [w["score_detector"] for w in window] == [f["score_detector"] for f in whole]
+    assert arts[1].manifest.summary["psnr_window"] == 0.5 and arts[1].manifest.config["psnr_window"] == 0.5
+    r = invoke("compare", "eval/window", "--csv", tmp_path / "c.csv", "--store", store)
+    assert r.exit_code == 0 and {row["psnr_window"] for row in _read_scores(tmp_path / "c.csv")} == {"0.5"}
+
+
+def _read_scores(path) -> list[dict]:
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
 def test_generate_and_detector_through_the_cli(tiny_run, tmp_path):
     store, _ = tiny_run
     r = invoke("generate", "--n", 20, "--store", store, "--seed", 3)
@@ -404,3 +425,12 @@ def test_the_same_seed_on_the_same_threads_reproduces_the_scores_exactly(frames_
         assert r.exit_code == 0, r.output
         scores.append((Store(store).resolve(None, "eval").path / "scores.csv").read_text())
     assert scores[0] == scores[1]
+
+
+def test_psnr_window_benchmark_runs_on_a_trained_gan(tiny_run):
+    store, _ = tiny_run
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "psnr_window.py"
+    cmd = [sys.executable, str(script), "--store", str(store), "--n", "8", "--windows", "1", "0.5"]
+    out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    assert out["gan"] == "gan/synthetic@v1" and set(out["auc"]) == {"1.0", "0.5"}
+    assert all(0 <= a <= 100 for w in out["auc"].values() for a in w.values())

@@ -322,6 +322,13 @@ class DetectorConfig(StageConfig):
 class EvaluateConfig(StageConfig):
     alpha: float = Field(0.5, ge=0, le=1, description="Weight of the psnr score in the combined score.")
     smooth: float = Field(0.0, ge=0, le=100, description="Temporal Gaussian smoothing sigma in frames (0: off).")
+    psnr_window: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="The psnr score from the worst window of this fraction of the frame's side, windows "
+        "overlapping by half; 1: the whole frame (FFP).",
+    )
     batch_size: int = Field(32, ge=1, le=4096, description="Clips per batch.")
     plots: bool = Field(
         False,

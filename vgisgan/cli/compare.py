@@ -19,6 +19,7 @@ COLUMNS = [
     "macro_auc_per_video",
     "eer_per_video",
     "smooth",
+    "psnr_window",
 ]
 
 
@@ -54,6 +55,7 @@ def comparison_rows(store, refs: list[str]) -> list[dict]:
                     "macro_auc_per_video": m["per-video"]["macro_auc"],
                     "eer_per_video": m["per-video"]["eer"],
                     "smooth": s["smooth"],
+                    "psnr_window": s.get("psnr_window", 1.0),  # evaluations before 0.13.0 scored the whole frame
                 }
             )
     return rows

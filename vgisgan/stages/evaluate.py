@@ -1,7 +1,7 @@
 """Stage `evaluate`: score every test frame that has T past frames, and measure the scores against the labels.
 
 Scores (higher = more abnormal):
-  score_psnr      minus the PSNR of the normal generator's prediction against the real frame
+  score_psnr      minus the PSNR of the normal generator's prediction against the real frame (or its worst window)
   score_detector  the detector's P(abnormal)
   score_combined  alpha * z(score_psnr) + (1 - alpha) * z(logit score_detector), z over all test frames (no labels)
 Scores are computed per (video, frame) and joined to the labels by that key, never by position.
@@ -123,6 +123,7 @@ def score_video(
     device: torch.device,
     detector_reads_prediction: bool = False,
     cells: bool = False,
+    psnr_window: float = 1.0,
 ) -> dict:
     """Scores of frames t..L-1 of one video; frames (L, H, W, C) uint8.
 
@@ -138,7 +139,7 @@ def score_video(
         if g_normal is not None:
             past = torch.stack([x[p - t_gan : p].flatten(0, 1) for p in pos]).to(device)  # (B, T*C, H, W)
             prediction = g_normal(past).float()  # (B, C, H, W)
-            out["psnr"].append(psnr(prediction, target).cpu().numpy())
+            out["psnr"].append(psnr(prediction, target, psnr_window).cpu().numpy())
         if detector is not None:
             past = torch.stack([x[p - t_det : p].flatten(0, 1) for p in pos]).to(device)
             # A frames+error detector reads the prediction as it was trained to: rounded to 8 bits like the frames.
@@ -184,7 +185,9 @@ def build_table(
         if info.length <= t:
             continue
         frames = np.asarray(cache.video("test", i))
-        s = score_video(frames, t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device, det_reads, cells)
+        s = score_video(
+            frames, t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device, det_reads, cells, cfg.psnr_window
+        )
         cols["video"].append(np.full(len(s["frame"]), info.name, dtype=object))
         for k in ("frame", "psnr", "score_detector", "cells"):
             if s[k] is not None:
@@ -285,6 +288,7 @@ def run(
         "frames_per_s": round(len(table["video"]) / max(seconds, 1e-9), 1),
         **runtime(device),
         "smooth": cfg.smooth,
+        "psnr_window": cfg.psnr_window,
         "alpha": cfg.alpha,
         "metrics": metrics,
         "references": REFERENCES.get(dataset, {}),
