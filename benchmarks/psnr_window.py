@@ -22,7 +22,7 @@ from vgisgan import losses
 from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import ClipSampler, to_tensor
 from vgisgan.gan import load_generators
-from vgisgan.methods import local_skip, pasts
+from vgisgan.methods import local_skip, pasts, real_targets
 from vgisgan.metrics import auc
 from vgisgan.store import Store
 
@@ -32,17 +32,21 @@ def candidates(cache: FrameCache, t_past: int, n: int, skip: int, frac: float, s
     sampler = ClipSampler(cache, "train", t_past + skip, seed)
     local = local_skip(sampler, n, t_past, frac)  # rows are each clip's position t_past
     rows = local.rows
-    frame = {k: np.stack([cache.clip("train", int(v), int(f) + k, 1)[0] for v, f in rows]) for k in (0, skip - 1)}
-    return pasts(cache, rows, t_past), {"real": frame[0], "skip-frame": frame[skip - 1], "local-skip": local.pseudo}
+    kinds = {
+        "real": real_targets(cache, rows),
+        "skip-frame": real_targets(cache, rows + np.array([0, skip - 1])),  # what skip_frame makes of the same clip
+        "local-skip": local.pseudo,
+    }
+    return pasts(cache, rows, t_past), kinds
 
 
 @torch.no_grad()
 def window_aucs(g_normal, past: torch.Tensor, frames: dict, windows: list[float], batch: int = 64) -> dict:
     prediction = torch.cat([g_normal(past[i : i + batch]).float() for i in range(0, len(past), batch)])
+    labels = np.r_[np.zeros(len(past)), np.ones(len(past))]  # real frames, then one kind of candidate
     out = {}
     for window in windows:
         score = {k: -losses.psnr(prediction, to_tensor(v), window).numpy() for k, v in frames.items()}
-        labels = np.r_[np.zeros(len(past)), np.ones(len(past))]
         out[str(window)] = {
             k: round(100 * auc(labels, np.r_[score["real"], score[k]]), 2) for k in frames if k != "real"
         }
@@ -61,6 +65,8 @@ def main() -> None:
     args = p.parse_args()
 
     store = Store(args.store)
+    if not args.gan and not store.list("gan"):
+        raise SystemExit(f"no gan artifact in {args.store}: run `vgisgan train-gan` first, or pass --gan")
     gan = store.resolve(args.gan, "gan") if args.gan else max(store.list("gan"), key=lambda a: a.manifest.created)
     frames = store.resolve(next(i.ref for i in gan.manifest.inputs if i.role == "frames"), "frames")
     model, g_normal, _ = load_generators(gan.path, gan.manifest.config, torch.device("cpu"))
