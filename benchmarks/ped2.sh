@@ -8,6 +8,7 @@
 #        THREADS=N (CPU threads; unset: torch's default. Recorded in the manifests: results change with it)
 #
 # Each stage's own time is in its manifest summary ("seconds"); `vgisgan artifacts show REF` prints it.
+# compare.csv is the table docs/runs/ keeps, one file a run; benchmarks/seeds.py summarises such files over seeds.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 PED2=${PED2:-$here/../shared/datasets/ped2}
@@ -20,4 +21,4 @@ for seed in ${SEEDS:-0}; do
     echo "ped2 ${PRESET:-cpu} $method (mix ${MIX:-the default}) seed $seed: $(( $(date +%s) - start )) s wall"
   done
 done
-vgisgan compare --store "$STORE" --markdown "$STORE/compare.md"
+vgisgan compare --store "$STORE" --markdown "$STORE/compare.md" --csv "$STORE/compare.csv"

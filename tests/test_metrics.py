@@ -82,3 +82,23 @@ def test_windowed_psnr_scores_the_worst_window_by_hand():
     assert worst[0].item() == pytest.approx(10 * math.log10(1 / 0.25), abs=1e-4)  # 6.02 dB: the block alone
     assert worst[1].item() == pytest.approx(10 * math.log10(1 / (0.25 * 24 * 24 / 1024)), abs=1e-4)
     assert torch.equal(losses.psnr(pred, target, window=1.0), whole)
+
+
+def test_pooled_psnr_cancels_a_one_pixel_misalignment_but_not_a_missing_object():
+    pred = torch.zeros(2, 1, 8, 8)
+    target = pred.clone()
+    target[0, :, :, 0::2] = 0.4  # stripes of +-0.4 (0.2 on [0, 1]), as a shifted edge leaves: each 2x2 cell sums to 0
+    target[0, :, :, 1::2] = -0.4
+    target[1, :, 0:4, 0:4] = 1.0  # a 4x4 object the prediction lacks: 1/4 of the frame, error 0.5 on [0, 1]
+    full = losses.psnr(pred, target)
+    pooled = losses.psnr(pred, target, pool=2)
+    assert full[0].item() == pytest.approx(10 * math.log10(1 / 0.04), abs=1e-4)  # 0.2 ** 2 everywhere: 13.98 dB
+    assert pooled[0].item() == pytest.approx(100.0)  # cancelled; the 1e-10 floor caps it at 100 dB
+    expected = 10 * math.log10(1 / (0.25 / 4))  # the object's 2x2 cells keep their error: 12.04 dB either way
+    assert full[1].item() == pytest.approx(expected, abs=1e-4) and pooled[1].item() == pytest.approx(expected, abs=1e-4)
+    assert torch.equal(losses.psnr(pred, target, pool=1), full)
+
+
+def test_pooled_psnr_keeps_a_ragged_edge_as_a_smaller_cell():
+    pred, target = torch.zeros(1, 1, 5, 5), torch.full((1, 1, 5, 5), 0.2)  # error 0.1 on [0, 1] everywhere
+    assert losses.psnr(pred, target, pool=2).item() == pytest.approx(20.0, abs=1e-4)  # 3x3 cells, all 0.1

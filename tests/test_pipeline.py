@@ -12,6 +12,7 @@ import pytest
 import torch
 from conftest import invoke, prepare_tiny
 
+import vgisgan
 from vgisgan.config import EvaluateConfig, GanModelConfig
 from vgisgan.data.cache import CacheWriter, FrameCache, VideoInfo
 from vgisgan.stages import evaluate
@@ -73,6 +74,22 @@ def test_evaluate_scores_the_worst_window_with_psnr_window(tiny_run, tmp_path):
     assert arts[1].manifest.summary["psnr_window"] == 0.5 and arts[1].manifest.config["psnr_window"] == 0.5
     r = invoke("compare", "eval/window", "--csv", tmp_path / "c.csv", "--store", store)
     assert r.exit_code == 0 and {row["psnr_window"] for row in _read_scores(tmp_path / "c.csv")} == {"0.5"}
+
+
+def test_evaluate_compares_at_a_coarser_scale_with_psnr_pool(tiny_run, tmp_path):
+    store, _ = tiny_run
+    r = invoke("evaluate", "--psnr-pool", 2, "--name", "pool", "--store", store)
+    assert r.exit_code == 0, r.output
+    arts = [Store(store).resolve(f"eval/{n}", "eval") for n in ("synthetic@v1", "pool")]
+    full, pooled = (_read_scores(a.path / "scores.csv") for a in arts)
+    assert [(row["video"], row["frame"]) for row in full] == [(row["video"], row["frame"]) for row in pooled]
+    # A 2x2 cell's squared mean error is at most its mean squared error, so pooling never lowers the PSNR.
+    assert all(float(p["psnr"]) >= float(f["psnr"]) - 1e-4 for p, f in zip(pooled, full))
+    assert any(float(p["psnr"]) > float(f["psnr"]) + 0.1 for p, f in zip(pooled, full))
+    assert [p["score_detector"] for p in pooled] == [f["score_detector"] for f in full]
+    assert arts[1].manifest.summary["psnr_pool"] == 2 and arts[0].manifest.summary["psnr_pool"] == 1
+    r = invoke("compare", "eval/pool", "--csv", tmp_path / "c.csv", "--store", store)
+    assert r.exit_code == 0 and {row["psnr_pool"] for row in _read_scores(tmp_path / "c.csv")} == {"2"}
 
 
 def _read_scores(path) -> list[dict]:
@@ -342,7 +359,8 @@ def test_compare_tables_every_score_with_its_method_mix(tiny_run, tmp_path):
     assert {row["method"] for row in rows} == {"ffp-pseudo+skip-frame+patch+local-skip"}  # run's default mix
     metrics = Store(store).resolve("eval/synthetic@v1", "eval").manifest.summary["metrics"]
     assert float(rows[0]["micro_auc_per_video"]) == metrics["score_psnr"]["per-video"]["micro_auc"]
-    assert md.read_text().splitlines()[0].startswith("| eval | method | seed | score |")
+    assert md.read_text().splitlines()[0].startswith("| eval | version | method | seed | score |")
+    assert {row["version"] for row in rows} == {vgisgan.__version__}
     assert f"{100 * metrics['score_combined']['none']['micro_auc']:.2f}" in md.read_text()
 
 

@@ -329,6 +329,13 @@ class EvaluateConfig(StageConfig):
         description="The psnr score from the worst window of this fraction of the frame's side, windows "
         "overlapping by half; 1: the whole frame (FFP).",
     )
+    psnr_pool: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="The psnr score compares prediction and frame average-pooled over KxK pixels (the error is "
+        "pooled before it is squared, so a one-pixel misalignment cancels); 1: full resolution (FFP).",
+    )
     batch_size: int = Field(32, ge=1, le=4096, description="Clips per batch.")
     plots: bool = Field(
         False,

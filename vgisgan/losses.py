@@ -53,13 +53,19 @@ def lsgan_discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torc
     return (((d_real - 1) ** 2).mean() + (d_fake**2).mean()) / 2
 
 
-def psnr(pred: torch.Tensor, target: torch.Tensor, window: float = 1.0) -> torch.Tensor:
+def psnr(pred: torch.Tensor, target: torch.Tensor, window: float = 1.0, pool: int = 1) -> torch.Tensor:
     """Per-sample PSNR in dB of frames in [-1, 1], measured on [0, 1] as in FFP. (B,)
 
+    `pool` > 1: the error is average-pooled over pool x pool pixels before it is squared, i.e. the frames are
+    compared at a coarser scale. A walker's edge predicted one pixel off leaves a + and a - side by side, which
+    cancel; an object that is missing or moved further than the pool does not.
     `window` < 1: the PSNR of the worst window, of that fraction of the frame's side, among windows that overlap
     by half. A small object's error is then not diluted by the rest of the frame, nor a crowd's summed into it.
     """
-    err = ((pred - target) / 2) ** 2  # (B, C, H, W)
+    diff = (pred - target) / 2  # (B, C, H, W), on the [0, 1] scale
+    if pool > 1:
+        diff = F.avg_pool2d(diff, pool, ceil_mode=True)  # (B, C, H/pool, W/pool); a ragged edge is a smaller cell
+    err = diff**2
     if window >= 1:
         return 10 * torch.log10(1 / err.flatten(1).mean(dim=1).clamp_min(1e-10))
     h, w = err.shape[-2:]

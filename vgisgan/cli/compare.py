@@ -11,6 +11,7 @@ from vgisgan.cli.common import StoreOption, echo, handle_errors
 
 COLUMNS = [
     "eval",
+    "version",
     "method",
     "seed",
     "score",
@@ -20,6 +21,7 @@ COLUMNS = [
     "eer_per_video",
     "smooth",
     "psnr_window",
+    "psnr_pool",
 ]
 
 
@@ -47,6 +49,7 @@ def comparison_rows(store, refs: list[str]) -> list[dict]:
             rows.append(
                 {
                     "eval": art.ref,
+                    "version": art.manifest.vgisgan_version,  # the release that scored it
                     "method": method,
                     "seed": seed,
                     "score": score.removeprefix("score_"),
@@ -56,6 +59,7 @@ def comparison_rows(store, refs: list[str]) -> list[dict]:
                     "eer_per_video": m["per-video"]["eer"],
                     "smooth": s["smooth"],
                     "psnr_window": s.get("psnr_window", 1.0),  # evaluations before 0.13.0 scored the whole frame
+                    "psnr_pool": s.get("psnr_pool", 1),  # and before 0.14.0 at full resolution
                 }
             )
     return rows

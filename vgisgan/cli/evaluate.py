@@ -58,6 +58,7 @@ def evaluate(
     alpha: Optional[float] = typer.Option(None, "--alpha", help=C.help("alpha")),
     smooth: Optional[float] = typer.Option(None, "--smooth", help=C.help("smooth")),
     psnr_window: Optional[float] = typer.Option(None, "--psnr-window", help=C.help("psnr_window")),
+    psnr_pool: Optional[int] = typer.Option(None, "--psnr-pool", help=C.help("psnr_pool")),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help=C.help("batch_size")),
     plots: Optional[bool] = typer.Option(None, "--plots/--no-plots", help=C.help("plots")),
     device: str = DeviceOption,
@@ -72,7 +73,15 @@ def evaluate(
     from vgisgan.stages import evaluate as stage
     from vgisgan.store import Store
 
-    cfg = C.build(config, alpha=alpha, smooth=smooth, psnr_window=psnr_window, batch_size=batch_size, plots=plots)
+    cfg = C.build(
+        config,
+        alpha=alpha,
+        smooth=smooth,
+        psnr_window=psnr_window,
+        psnr_pool=psnr_pool,
+        batch_size=batch_size,
+        plots=plots,
+    )
     result = run_with_progress(
         stage.run,
         cfg,

@@ -1,7 +1,8 @@
 """Stage `evaluate`: score every test frame that has T past frames, and measure the scores against the labels.
 
 Scores (higher = more abnormal):
-  score_psnr      minus the PSNR of the normal generator's prediction against the real frame (or its worst window)
+  score_psnr      minus the PSNR of the normal generator's prediction against the real frame (or its worst window,
+                  or both compared at a coarser scale: EvaluateConfig.psnr_window, psnr_pool)
   score_detector  the detector's P(abnormal)
   score_combined  alpha * z(score_psnr) + (1 - alpha) * z(logit score_detector), z over all test frames (no labels)
 Scores are computed per (video, frame) and joined to the labels by that key, never by position.
@@ -12,6 +13,8 @@ from __future__ import annotations
 import csv
 import json
 import time
+from functools import partial
+from typing import Callable
 
 import numpy as np
 import torch
@@ -123,10 +126,11 @@ def score_video(
     device: torch.device,
     detector_reads_prediction: bool = False,
     cells: bool = False,
-    psnr_window: float = 1.0,
+    psnr_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = psnr,
 ) -> dict:
     """Scores of frames t..L-1 of one video; frames (L, H, W, C) uint8.
 
+    `psnr_of(prediction, target)` gives each frame's PSNR (B,): `losses.psnr` with the evaluation's window and pool.
     With `cells` (a regions detector), also each frame's cell logits, averaged over members: "cells" (N, h, w).
     """
     x = to_tensor(frames)  # (L, C, H, W)
@@ -139,7 +143,7 @@ def score_video(
         if g_normal is not None:
             past = torch.stack([x[p - t_gan : p].flatten(0, 1) for p in pos]).to(device)  # (B, T*C, H, W)
             prediction = g_normal(past).float()  # (B, C, H, W)
-            out["psnr"].append(psnr(prediction, target, psnr_window).cpu().numpy())
+            out["psnr"].append(psnr_of(prediction, target).cpu().numpy())
         if detector is not None:
             past = torch.stack([x[p - t_det : p].flatten(0, 1) for p in pos]).to(device)
             # A frames+error detector reads the prediction as it was trained to: rounded to 8 bits like the frames.
@@ -180,14 +184,13 @@ def build_table(
         det_reads = reads_prediction(det.manifest.config)
         cells = cfg.plots and scores_regions(det.manifest.config)  # only the plots show where it fires
     t = max(t_gan, t_det)
+    psnr_of = partial(psnr, window=cfg.psnr_window, pool=cfg.psnr_pool)
     cols: dict[str, list] = {"video": [], "frame": [], "psnr": [], "score_detector": [], "cells": []}
     for i, info in enumerate(cache.videos("test")):
         if info.length <= t:
             continue
         frames = np.asarray(cache.video("test", i))
-        s = score_video(
-            frames, t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device, det_reads, cells, cfg.psnr_window
-        )
+        s = score_video(frames, t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device, det_reads, cells, psnr_of)
         cols["video"].append(np.full(len(s["frame"]), info.name, dtype=object))
         for k in ("frame", "psnr", "score_detector", "cells"):
             if s[k] is not None:
@@ -289,6 +292,7 @@ def run(
         **runtime(device),
         "smooth": cfg.smooth,
         "psnr_window": cfg.psnr_window,
+        "psnr_pool": cfg.psnr_pool,
         "alpha": cfg.alpha,
         "metrics": metrics,
         "references": REFERENCES.get(dataset, {}),

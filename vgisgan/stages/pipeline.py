@@ -45,7 +45,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "checkpoint_every": 8,
         },
         "generate": {"n": 48, "batch_size": 16, "iters": 4, "train_batch": 4, "recon_steps": 2},
-        "train_detector": {"epochs": 2, "width": 4, "batch_size": 16},
+        "train_detector": {"epochs": 2, "width": 4, "batch_size": 16, "head": "regions"},  # the cpu preset's head
         "evaluate": {"batch_size": 32},
     },
     # A 2-core CPU: about 3 minutes on the synthetic set, under an hour on UCSD Ped2 (docs/RESULTS.md).

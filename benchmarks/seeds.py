@@ -1,0 +1,101 @@
+"""Seed statistics of the Ped2 issue's targets, from `vgisgan compare --csv` tables kept in docs/runs/.
+
+    python benchmarks/seeds.py docs/runs/ped2-cpu/*.csv [--psnr-target 93] [--margin-target 1]
+
+Each CSV holds compare's rows (one per evaluation and score) of one or more runs. Rows are grouped by the
+evaluation's name (`eval/NAME@vN` -> NAME: `ped2` for `vgisgan run ped2`, or the `--name` of a variant) and,
+within a group, keyed by seed. For every group the script prints, seed by seed and as mean ± sample sd, the
+micro AUC with per-video normalisation of psnr, detector and combined, the margin combined − psnr (from the
+unrounded values), and on how many seeds each target holds. Nothing is re-scored: the figures are the
+evaluations' own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+from collections import defaultdict
+
+SCORES = ("psnr", "detector", "combined")
+
+
+def read_rows(paths: list[str]) -> list[dict]:
+    rows = []
+    for path in paths:
+        with open(path, newline="") as f:
+            rows += [dict(r, file=path) for r in csv.DictReader(f)]
+    return rows
+
+
+def eval_name(ref: str) -> str:
+    """'eval/ped2@v3' -> 'ped2'."""
+    return ref.removeprefix("eval/").split("@")[0]
+
+
+def by_group_and_seed(rows: list[dict]) -> dict[str, dict[str, dict]]:
+    """{name: {seed: {"psnr": auc, "detector": auc, "combined": auc, "version": v}}}; a seed twice is an error."""
+    groups: dict[str, dict[str, dict]] = defaultdict(lambda: defaultdict(dict))
+    for r in rows:
+        if r["score"] not in SCORES:
+            continue
+        entry = groups[eval_name(r["eval"])][r["seed"]]
+        if r["score"] in entry:
+            raise SystemExit(f"error: {r['file']}: seed {r['seed']} of {r['eval']} appears twice; keep one row per run")
+        entry[r["score"]] = float(r["micro_auc_per_video"])
+        entry["version"] = r.get("version", "")
+    return groups
+
+
+def summary(seeds: dict[str, dict], psnr_target: float, margin_target: float) -> list[str]:
+    """Markdown lines: one row per seed, then mean ± sd and the target counts."""
+    complete = {s: e for s, e in seeds.items() if all(k in e for k in SCORES)}
+    order = sorted(complete, key=lambda s: (len(s), s))  # numeric seeds in numeric order
+    margins = {s: complete[s]["combined"] - complete[s]["psnr"] for s in order}
+    lines = ["| seed | version | psnr | detector | combined | combined − psnr |", "|---|---|---|---|---|---|"]
+    for s in order:
+        aucs = " | ".join(f"{100 * complete[s][k]:.2f}" for k in SCORES)
+        lines.append(f"| {s} | {complete[s]['version']} | {aucs} | {100 * margins[s]:+.3f} |")
+    if len(order) >= 2:
+        cells = " | ".join(_mean_sd([complete[s][k] for s in order]) for k in SCORES)
+        lines.append(f"| mean ± sd ({len(order)}) | | {cells} | {_mean_sd(list(margins.values()), sign=True)} |")
+    psnr_ok = [s for s in order if 100 * complete[s]["psnr"] >= psnr_target]
+    margin_ok = [s for s in order if 100 * margins[s] >= margin_target]
+    return lines + [
+        "",
+        _count(f"psnr ≥ {psnr_target:g}", order, psnr_ok),
+        _count(f"combined ≥ psnr + {margin_target:g}", order, margin_ok),
+    ]
+
+
+def _count(target: str, order: list[str], ok: list[str]) -> str:
+    missed = ", ".join(f"seed {s}" for s in order if s not in ok) or "none"
+    return f"{target}: {len(ok)} of {len(order)} seeds; missed by {missed}"
+
+
+def _mean_sd(values: list[float], sign: bool = False) -> str:
+    mean, sd = 100 * statistics.mean(values), 100 * statistics.stdev(values)
+    return f"{mean:+.2f} ± {sd:.2f}" if sign else f"{mean:.2f} ± {sd:.2f}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("tables", nargs="+", help="CSV files written by `vgisgan compare --csv`")
+    ap.add_argument("--psnr-target", type=float, default=93.0, help="psnr micro AUC target, in %% (default 93)")
+    ap.add_argument("--margin-target", type=float, default=1.0, help="combined − psnr target, in points (default 1)")
+    args = ap.parse_args(argv)
+    try:
+        groups = by_group_and_seed(read_rows(args.tables))
+    except (OSError, KeyError, ValueError) as e:
+        raise SystemExit(f"error: {e}: pass CSV files written by `vgisgan compare --csv`") from e
+    for name in sorted(groups):
+        print(f"## {name}\n")
+        print("\n".join(summary(groups[name], args.psnr_target, args.margin_target)))
+        print()
+    if not groups:
+        print("no psnr/detector/combined rows in these files", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""benchmarks/seeds.py: seed statistics of compare tables, checked against values worked out by hand."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from conftest import load_benchmark
+
+FIELDS = ["eval", "version", "method", "seed", "score", "micro_auc_per_video"]
+
+
+def _write(path, rows):
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, FIELDS)
+        w.writeheader()
+        for ref, seed, psnr, detector, combined in rows:
+            for score, v in (("psnr", psnr), ("detector", detector), ("combined", combined)):
+                w.writerow(
+                    {
+                        "eval": ref,
+                        "version": "9.9.9",
+                        "method": "m",
+                        "seed": seed,
+                        "score": score,
+                        "micro_auc_per_video": v,
+                    }
+                )
+    return str(path)
+
+
+def test_means_margins_and_target_counts_by_hand(tmp_path, capsys):
+    seeds = load_benchmark("seeds")
+    a = _write(tmp_path / "a.csv", [("eval/ped2@v1", 16, 0.930, 0.88, 0.9390), ("eval/m5@v1", 16, 0.930, 0.90, 0.945)])
+    b = _write(tmp_path / "b.csv", [("eval/ped2@v1", 17, 0.940, 0.86, 0.9500), ("eval/m5@v1", 17, 0.940, 0.87, 0.951)])
+    seeds.main([a, b])
+    out = capsys.readouterr().out
+    ped2 = out.split("## ped2")[1]
+    # psnr 93.0 and 94.0: mean 93.50, sample sd 1 / sqrt(2) = 0.71; margins +0.90 and +1.00: mean +0.95, sd 0.07
+    assert "| 16 | 9.9.9 | 93.00 | 88.00 | 93.90 | +0.900 |" in ped2
+    assert "| mean ± sd (2) | | 93.50 ± 0.71 | 87.00 ± 1.41 | 94.45 ± 0.78 | +0.95 ± 0.07 |" in ped2
+    assert "psnr ≥ 93: 2 of 2 seeds; missed by none" in ped2  # 93.00 is at the target, not below it
+    assert "combined ≥ psnr + 1: 1 of 2 seeds; missed by seed 16" in ped2
+    m5 = out.split("## m5")[1].split("## ped2")[0]
+    assert "combined ≥ psnr + 1: 2 of 2 seeds; missed by none" in m5
+
+
+def test_a_run_recorded_twice_is_refused(tmp_path):
+    seeds = load_benchmark("seeds")
+    a = _write(tmp_path / "a.csv", [("eval/ped2@v1", 16, 0.93, 0.88, 0.94)])
+    b = _write(tmp_path / "b.csv", [("eval/ped2@v2", 16, 0.93, 0.88, 0.94)])
+    with pytest.raises(SystemExit, match="seed 16 of eval/ped2@v2 appears twice"):
+        seeds.main([a, b])
