@@ -60,36 +60,35 @@ def test_evaluate_plots_write_what_they_promise(tiny_run):
     assert art.manifest.summary["smooth"] == 2.0
 
 
-def test_evaluate_scores_the_worst_window_with_psnr_window(tiny_run, tmp_path):
-    store, _ = tiny_run
-    r = invoke("evaluate", "--psnr-window", 0.5, "--name", "window", "--store", store)
+def _evaluate_beside_the_run(store, tmp_path, option: str, value, name: str):
+    """`evaluate OPTION VALUE` next to the tiny run's own eval: both artifacts, both scores.csv, compare's rows."""
+    r = invoke("evaluate", option, value, "--name", name, "--store", store)
     assert r.exit_code == 0, r.output
-    arts = [Store(store).resolve(f"eval/{n}", "eval") for n in ("synthetic@v1", "window")]
-    whole, window = (_read_scores(a.path / "scores.csv") for a in arts)
-    assert [(row["video"], row["frame"]) for row in whole] == [(row["video"], row["frame"]) for row in window]
+    arts = [Store(store).resolve(f"eval/{n}", "eval") for n in ("synthetic@v1", name)]
+    base, variant = (_read_scores(a.path / "scores.csv") for a in arts)
+    assert [(row["video"], row["frame"]) for row in base] == [(row["video"], row["frame"]) for row in variant]
+    assert [v["score_detector"] for v in variant] == [b["score_detector"] for b in base]  # only psnr changes
+    r = invoke("compare", f"eval/{name}", "--csv", tmp_path / "c.csv", "--store", store)
+    assert r.exit_code == 0, r.output
+    return arts, base, variant, _read_scores(tmp_path / "c.csv")
+
+
+def test_evaluate_scores_the_worst_window_with_psnr_window(tiny_run, tmp_path):
+    arts, whole, window, compared = _evaluate_beside_the_run(tiny_run[0], tmp_path, "--psnr-window", 0.5, "window")
     # The four non-overlapping windows tile the frame, so the worst one's error is at least the frame's mean.
     assert all(float(w["psnr"]) <= float(f["psnr"]) + 1e-4 for w, f in zip(window, whole))
     assert any(float(w["psnr"]) < float(f["psnr"]) - 0.1 for w, f in zip(window, whole))
-    assert [w["score_detector"] for w in window] == [f["score_detector"] for f in whole]
     assert arts[1].manifest.summary["psnr_window"] == 0.5 and arts[1].manifest.config["psnr_window"] == 0.5
-    r = invoke("compare", "eval/window", "--csv", tmp_path / "c.csv", "--store", store)
-    assert r.exit_code == 0 and {row["psnr_window"] for row in _read_scores(tmp_path / "c.csv")} == {"0.5"}
+    assert {row["psnr_window"] for row in compared} == {"0.5"}
 
 
 def test_evaluate_compares_at_a_coarser_scale_with_psnr_pool(tiny_run, tmp_path):
-    store, _ = tiny_run
-    r = invoke("evaluate", "--psnr-pool", 2, "--name", "pool", "--store", store)
-    assert r.exit_code == 0, r.output
-    arts = [Store(store).resolve(f"eval/{n}", "eval") for n in ("synthetic@v1", "pool")]
-    full, pooled = (_read_scores(a.path / "scores.csv") for a in arts)
-    assert [(row["video"], row["frame"]) for row in full] == [(row["video"], row["frame"]) for row in pooled]
+    arts, full, pooled, compared = _evaluate_beside_the_run(tiny_run[0], tmp_path, "--psnr-pool", 2, "pool")
     # A 2x2 cell's squared mean error is at most its mean squared error, so pooling never lowers the PSNR.
     assert all(float(p["psnr"]) >= float(f["psnr"]) - 1e-4 for p, f in zip(pooled, full))
     assert any(float(p["psnr"]) > float(f["psnr"]) + 0.1 for p, f in zip(pooled, full))
-    assert [p["score_detector"] for p in pooled] == [f["score_detector"] for f in full]
     assert arts[1].manifest.summary["psnr_pool"] == 2 and arts[0].manifest.summary["psnr_pool"] == 1
-    r = invoke("compare", "eval/pool", "--csv", tmp_path / "c.csv", "--store", store)
-    assert r.exit_code == 0 and {row["psnr_pool"] for row in _read_scores(tmp_path / "c.csv")} == {"2"}
+    assert {row["psnr_pool"] for row in compared} == {"2"}
 
 
 def _read_scores(path) -> list[dict]:
