@@ -334,7 +334,8 @@ class EvaluateConfig(StageConfig):
         ge=1,
         le=16,
         description="The psnr score compares prediction and frame average-pooled over KxK pixels (the error is "
-        "pooled before it is squared, so a one-pixel misalignment cancels); 1: full resolution (FFP).",
+        "pooled before it is squared, so a one-pixel misalignment cancels); 1: full resolution (FFP). On Ped2 "
+        "2 lowered the psnr score's AUC (docs/RESULTS.md).",
     )
     batch_size: int = Field(32, ge=1, le=4096, description="Clips per batch.")
     plots: bool = Field(
