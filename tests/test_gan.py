@@ -25,7 +25,7 @@ from vgisgan.gan import (
     split_clip,
     train_step,
 )
-from vgisgan.models.flow import HornSchunck, ScriptedFlow
+from vgisgan.models.flow import HornSchunck, ScriptedFlow, neighbour_mean
 from vgisgan.stages import train_gan
 from vgisgan.store import Store
 from vgisgan.training import decayed_lr
@@ -85,6 +85,28 @@ def test_flow_recovers_a_known_shift():
     moving = flow[0, 0, 10:18, 10:18]
     assert 0.5 < moving.mean().item() < 1.5
     assert flow[0, 1, 10:18, 10:18].abs().mean() < 0.3
+
+
+def test_neighbour_mean_is_horn_schuncks_kernel_with_the_border_replicated():
+    x = torch.randn(2, 2, 7, 9)
+    kernel = torch.tensor([[1.0, 2, 1], [2, 0, 2], [1, 2, 1]]).div(12).view(1, 1, 3, 3).expand(2, 1, 3, 3)
+    padded = torch.nn.functional.pad(x, (1, 1, 1, 1), mode="replicate")
+    torch.testing.assert_close(neighbour_mean(x), torch.nn.functional.conv2d(padded, kernel, groups=2))
+    corner = (5 * x[0, 0, 0, 0] + 3 * x[0, 0, 0, 1] + 3 * x[0, 0, 1, 0] + x[0, 0, 1, 1]) / 12
+    assert neighbour_mean(x)[0, 0, 0, 0].item() == pytest.approx(corner.item(), abs=1e-6)  # by hand, replicated
+
+
+def test_flow_magnitude_has_norms_values_and_gradient_even_at_zero():
+    flow = torch.randn(2, 2, 5, 5)
+    flow[0, :, 1, 2] = 0.0  # a pixel that does not move: torch.norm's gradient there is 0, a sqrt's is NaN
+    mine, ref = flow.clone().requires_grad_(), flow.clone().requires_grad_()
+    weights = torch.randn(2, 5, 5)
+    (losses.flow_magnitude(mine) * weights).sum().backward()
+    (ref.norm(dim=1) * weights).sum().backward()
+    torch.testing.assert_close(losses.flow_magnitude(flow), flow.norm(dim=1))
+    torch.testing.assert_close(mine.grad, ref.grad)
+    assert mine.grad[0, :, 1, 2].abs().sum().item() == 0.0
+    assert losses.flow_magnitude(torch.tensor([[[[3.0]], [[4.0]]]])).item() == 5.0
 
 
 def test_every_optimizer_steps_its_own_parameters_only():

@@ -15,6 +15,7 @@ from conftest import invoke, prepare_tiny
 import vgisgan
 from vgisgan.config import EvaluateConfig, GanModelConfig
 from vgisgan.data.cache import CacheWriter, FrameCache, VideoInfo
+from vgisgan.device import cpu_name
 from vgisgan.stages import evaluate
 from vgisgan.store import Store
 
@@ -423,6 +424,14 @@ def test_threads_are_set_once_and_recorded_by_every_torch_stage(store_copy, keep
     for kind in ("gan", "pseudo", "detector", "eval"):
         summary = Store(store_copy).resolve(None, kind).manifest.summary
         assert (summary["device"], summary["threads"]) == ("cpu", threads), kind
+        assert summary["cpu"] == cpu_name() and summary["cpu"], kind
+
+
+def test_cpu_name_reads_the_model_name_and_falls_back_without_cpuinfo(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Test CPU @ 2.00GHz\nflags\t: avx\n")
+    assert cpu_name(info) == "Test CPU @ 2.00GHz"
+    assert cpu_name(tmp_path / "absent")  # the platform module's answer, never empty
 
 
 def test_threads_below_one_is_a_clear_error(frames_store, keep_threads):

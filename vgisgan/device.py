@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import platform
+from pathlib import Path
+
 import torch
 
 from vgisgan.errors import VgisganError
@@ -36,5 +39,23 @@ def resolve_device(spec: str, threads: int | None = None) -> torch.device:
 
 
 def runtime(device: torch.device) -> dict:
-    """What a manifest records about where a stage ran: results depend on both (see `resolve_device`)."""
-    return {"device": str(device), "threads": torch.get_num_threads()}
+    """What a manifest records about where a stage ran. Results depend on all of it: the thread count (see
+    `resolve_device`), and the processor, whose vector units sum floats in another order (the same seed and
+    thread count gave other synthetic-set scores on an AVX-512 Xeon than on earlier CPUs, docs/RESULTS.md)."""
+    out = {"device": str(device), "threads": torch.get_num_threads(), "cpu": cpu_name()}
+    if device.type == "cuda":
+        out["gpu"] = torch.cuda.get_device_name(device)
+    return out
+
+
+def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The processor's model name ("Intel(R) Xeon(R) Processor"), from /proc/cpuinfo on Linux, else what
+    the platform module knows (it may be only the architecture)."""
+    try:
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
