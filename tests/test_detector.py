@@ -169,6 +169,24 @@ def test_each_example_carries_the_prediction_for_its_own_past(tmp_path):
     assert torch.equal(prediction, past[:, -1:])
 
 
+def test_a_fast_past_is_a_pseudo_anomaly_and_the_same_frame_after_a_normal_past_is_not(tmp_path):
+    cache = counting_cache(Store(tmp_path))
+    rows = np.array([[0, 9], [1, 20]])
+    candidates = np.stack([np.full((4, 4, 1), f, np.uint8) for _, f in rows])  # the real frames at the rows
+    ex = Examples(cache, rows, pseudo=candidates, normal=None, strides=np.array([2, 2]))
+    g = RepeatLastFrame()
+    ex.add_predictions(g, t_past=4, batch=8, device=torch.device("cpu"))
+    assert g.calls == 4  # (row, stride) pairs: each row's fast past and its normal one
+    (past, cand, prediction), labels = ex.batch(np.arange(4), t_past=4)
+    assert labels.tolist() == [1, 1, 0, 0]
+    assert torch.equal(cand[:2], cand[2:])  # the same real frames; only their pasts differ
+    frame_index = ((past[:, :, 0, 0] + 1) * 127.5).round()  # frames hold their index
+    assert frame_index.tolist() == [[1, 3, 5, 7], [12, 14, 16, 18], [5, 6, 7, 8], [16, 17, 18, 19]]
+    assert torch.equal(prediction, past[:, -1:])  # each prediction follows its own past
+    sub = ex.subset(np.array([False, True, True, False]))
+    assert sub.strides.tolist() == [2, 1] and sub.rows.tolist() == [[1, 20], [0, 9]]
+
+
 def test_a_detector_of_errors_reads_its_gans_predictions(two_sets):
     from vgisgan.stages.train_detector import load_detector
 

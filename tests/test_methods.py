@@ -4,7 +4,7 @@ import numpy as np
 
 from vgisgan.data.cache import CacheWriter, FrameCache, VideoInfo
 from vgisgan.data.clips import ClipSampler
-from vgisgan.methods import busiest_window, local_skip
+from vgisgan.methods import busiest_window, fast_forward, local_skip, pasts, real_targets
 from vgisgan.store import Store
 
 
@@ -40,3 +40,20 @@ def test_local_skip_moves_only_the_patch_that_holds_the_moving_thing(tmp_path):
         assert y1 - y0 < 8 and x1 - x0 < 8  # one patch
         assert (pseudo[y0 : y1 + 1, x0 : x1 + 1] == ahead[y0 : y1 + 1, x0 : x1 + 1]).all()  # from `skip` steps on
         assert (ahead[10:14, x0 : x1 + 1] == 250).any()  # and it holds the square where it has run ahead
+
+
+def test_fast_forward_plays_the_past_and_the_candidate_at_the_stride(tmp_path):
+    cache = moving_square_cache(Store(tmp_path))
+    t_past, skip = 4, 2
+    sampler = ClipSampler(cache, "train", t_past * skip + 1, seed=0)
+    batch = fast_forward(sampler, 6, t_past, skip)
+    assert batch.stride == skip
+    strides = np.full(len(batch.rows), skip)
+    assert (batch.pseudo == real_targets(cache, batch.rows)).all()  # the candidate is the real frame at its row
+    for (_, f), past in zip(batch.rows, pasts(cache, batch.rows, t_past, strides)):
+        # The square's left edge is at x = 4 + t in frame t: the past frames are f-8, f-6, f-4, f-2.
+        lefts = [int(np.argmax(frame[11].numpy() > 0.9)) for frame in past]  # (T*C, H, W): row 11 crosses it
+        assert lefts == [4 + int(f) - skip * (t_past - i) for i in range(t_past)]
+    # What a normal clip would show after that past: the frame right after its last past frame.
+    after = real_targets(cache, batch.rows, strides)
+    assert all((a == cache.clip("train", int(v), int(f) - 1, 1)[0]).all() for a, (v, f) in zip(after, batch.rows))

@@ -251,7 +251,7 @@ def test_run_config_file_overrides_the_preset(tmp_path):
     assert r.exit_code == 2 and "unknown config section" in r.output
 
 
-@pytest.mark.parametrize("method", ["skip-frame", "local-skip", "patch"])
+@pytest.mark.parametrize("method", ["skip-frame", "local-skip", "fast-forward", "patch"])
 def test_methods_without_a_gan_make_pseudo_anomalies_that_differ(tiny_run, method):
     store, _ = tiny_run
     r = invoke("generate", "--method", method, "--n", 24, "--frames", "frames/synthetic", "--store", store)
@@ -394,7 +394,16 @@ def test_every_preset_gives_valid_settings_for_every_stage(preset, dataset):
     prep = PrepareConfig.model_validate({**s["prepare"], "dataset": dataset})
     gan = TrainGanConfig.model_validate(s["train_gan"])
     GanModelConfig(size=prep.size, width=gan.width, depth=gan.depth)  # the frame size fits the U-Net
-    for method in ("ffp-pseudo", "skip-frame", "local-skip", "patch", "convae-negloss", "dcgan", "ognet"):
+    for method in (
+        "ffp-pseudo",
+        "skip-frame",
+        "local-skip",
+        "fast-forward",
+        "patch",
+        "convae-negloss",
+        "dcgan",
+        "ognet",
+    ):
         GenerateConfig.model_validate({**s["generate"], "method": method})
     DetectorConfig.model_validate(s["train_detector"])
     EvaluateConfig.model_validate(s["evaluate"])

@@ -15,7 +15,7 @@ from vgisgan.errors import VgisganError
 
 DATASETS = ("ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder")
 Dataset = Literal["ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder"]
-Method = Literal["ffp-pseudo", "skip-frame", "local-skip", "patch", "convae-negloss", "dcgan", "ognet"]
+Method = Literal["ffp-pseudo", "skip-frame", "local-skip", "fast-forward", "patch", "convae-negloss", "dcgan", "ognet"]
 # The methods whose pseudo-anomalies `vgisgan run` adds to the method's own for the detector (docs/RESULTS.md).
 DEFAULT_MIX = ("skip-frame", "patch", "local-skip")
 
@@ -224,7 +224,9 @@ class GenerateConfig(StageConfig):
     batch_size: int = Field(32, ge=1, le=4096, description="Clips per batch.")
     seed: int = Field(0, description="Random seed for the clip sampling.")
     t_past: int | None = Field(None, ge=1, le=16, description="Past frames per clip: the GAN's T, or 4 without a GAN.")
-    skip: int = Field(3, ge=2, le=16, description="skip-frame, local-skip: frame stride of the fast clips.")
+    skip: int = Field(
+        3, ge=2, le=16, description="skip-frame, local-skip, fast-forward: frame stride of the fast clips."
+    )
     patch_frac: float = Field(
         0.3, gt=0, lt=1, description="patch, local-skip: pasted patch side as a fraction of the frame."
     )

@@ -1,8 +1,8 @@
 """How each method makes pseudo-anomalies from normal training clips (see docs/methods.md).
 
 Every maker returns a PseudoBatch: for each example, the (video, frame) of the position it stands for (its
-past is frames [frame-T, frame) of that video), the pseudo-anomalous candidate frame and, where a normal
-predictor exists, the normal prediction for the same past.
+past is the T frames before it, at the batch's stride: frames frame-T, ..., frame-1 at stride 1), the
+pseudo-anomalous candidate frame and, where a normal predictor exists, the normal prediction for the same past.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ class PseudoBatch:
     rows: np.ndarray  # (B, 2) int: video index, frame index of the candidate's position
     pseudo: np.ndarray  # (B, H, W, C) uint8
     normal: np.ndarray | None  # (B, H, W, C) uint8, or None
+    stride: int = 1  # frames between the past frames, and from the last of them to the candidate
 
 
 @torch.no_grad()
@@ -42,6 +43,17 @@ def skip_frame(sampler: ClipSampler, batch: int, t_past: int) -> PseudoBatch:
     idx = sampler.indices(batch)
     clips = np.stack([sampler.cache.clip("train", int(v), int(s), sampler.n) for v, s in idx])
     return PseudoBatch(idx + np.array([0, t_past]), clips[:, -1], None)
+
+
+def fast_forward(sampler: ClipSampler, batch: int, t_past: int, skip: int) -> PseudoBatch:
+    """Temporal pseudo-anomaly that is fast throughout: the past frames and the candidate are every `skip`-th
+    frame of a real clip, so everything moves `skip` times too fast in every step, as a cyclist among walkers
+    does. skip-frame keeps the past at normal speed and jumps only the candidate, which a detector can tell by
+    the last step being longer than the ones before (an acceleration). The candidate is a real frame: only
+    the past it follows is abnormal. The sampler's clips are T*skip+1 long."""
+    idx = sampler.indices(batch)
+    candidates = np.stack([sampler.cache.clip("train", int(v), int(s) + t_past * skip, 1)[0] for v, s in idx])
+    return PseudoBatch(idx + np.array([0, t_past * skip]), candidates, None, stride=skip)
 
 
 def patch(sampler: ClipSampler, batch: int, t_past: int, frac: float, rng: np.random.Generator) -> PseudoBatch:
@@ -95,15 +107,26 @@ def busiest_window(diff: np.ndarray, ph: int, pw: int) -> tuple[int, int]:
     return int(y), int(x)
 
 
-def real_targets(cache: FrameCache, rows: np.ndarray) -> np.ndarray:
-    """The real frames at the rows' positions: (B, H, W, C) uint8."""
-    return np.stack([cache.clip("train", int(v), int(f), 1)[0] for v, f in rows])
+def real_targets(cache: FrameCache, rows: np.ndarray, strides: np.ndarray | None = None) -> np.ndarray:
+    """The real frames at the rows' positions: (B, H, W, C) uint8. With `strides`, the real frame right after
+    each row's last past frame instead (frame - stride + 1): what a normal clip would show next."""
+    back = np.zeros(len(rows), np.int64) if strides is None else np.asarray(strides) - 1
+    return np.stack([cache.clip("train", int(v), int(f) - int(b), 1)[0] for (v, f), b in zip(rows, back)])
 
 
-def pasts(cache: FrameCache, rows: np.ndarray, t_past: int) -> torch.Tensor:
-    """The T frames before each row's position, stacked on channels: (B, T*C, H, W) in [-1, 1]."""
+def pasts(cache: FrameCache, rows: np.ndarray, t_past: int, strides: np.ndarray | None = None) -> torch.Tensor:
+    """The T frames before each row's position, every stride-th (1 where `strides` is None), stacked on
+    channels: (B, T*C, H, W) in [-1, 1]."""
     from vgisgan.data.clips import to_tensor
 
-    clips = to_tensor(np.stack([cache.clip("train", int(v), int(f) - t_past, t_past) for v, f in rows]))
+    steps = np.ones(len(rows), np.int64) if strides is None else np.asarray(strides)
+    clips = to_tensor(
+        np.stack(
+            [
+                cache.clip("train", int(v), int(f) - t_past * int(s), t_past * int(s))[:: int(s)]
+                for (v, f), s in zip(rows, steps)
+            ]
+        )
+    )
     b, t, c, h, w = clips.shape
     return clips.reshape(b, t * c, h, w)

@@ -2,7 +2,9 @@
 
 For each pseudo-anomaly: its past T frames with (a) the pseudo-anomaly, label 1, (b) the real next frame,
 label 0, and (c) optionally the normal generator's prediction, label 0, so that "looks generated" is not a
-shortcut to "abnormal". A detector of `inputs = "frames+error"` also reads, for every example, the normal
+shortcut to "abnormal". A fast-forward pseudo-anomaly's past is every stride-th frame; its real-frame
+counterpart (b) then has the normal past of the same frame (stride 1), since with the fast past the real
+frame is the pseudo-anomaly itself. A detector of `inputs = "frames+error"` also reads, for every example, the normal
 generator's prediction for its past (computed once per position, kept as uint8 like the frames). Whole
 training videos are held out for validation and for the probe: no test data is touched.
 """
@@ -25,26 +27,38 @@ from vgisgan.store import Artifact, Store
 
 
 class Examples:
-    """Candidates (uint8), their labels, and the rows whose past frames they follow."""
+    """Candidates (uint8), their labels, the rows whose past frames they follow, and the stride of that past."""
 
-    def __init__(self, cache: FrameCache, rows: np.ndarray, pseudo: np.ndarray, normal: np.ndarray | None):
-        parts = [(pseudo, 1), (real_targets(cache, rows), 0)] + ([(normal, 0)] if normal is not None else [])
-        self.candidates = np.concatenate([p for p, _ in parts])  # (M, H, W, C)
-        self.labels = np.concatenate([np.full(len(p), y, np.float32) for p, y in parts])
+    def __init__(
+        self,
+        cache: FrameCache,
+        rows: np.ndarray,
+        pseudo: np.ndarray,
+        normal: np.ndarray | None,
+        strides: np.ndarray | None = None,
+    ):
+        fast = np.ones(len(rows), np.int64) if strides is None else np.asarray(strides, np.int64)
+        parts = [(pseudo, 1, fast), (real_targets(cache, rows), 0, np.ones_like(fast))]
+        parts += [(normal, 0, fast)] if normal is not None else []  # a prediction follows the past it was made from
+        self.candidates = np.concatenate([p for p, _, _ in parts])  # (M, H, W, C)
+        self.labels = np.concatenate([np.full(len(p), y, np.float32) for p, y, _ in parts])
         self.rows = np.concatenate([rows for _ in parts])
+        self.strides = np.concatenate([s for _, _, s in parts])  # (M,)
         self.cache = cache
         self.predictions: np.ndarray | None = None  # (U, H, W, C) uint8, one per distinct row
         self.prediction_of: np.ndarray | None = None  # (M,) index into predictions
 
     @staticmethod
-    def _of(cache: FrameCache, candidates: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> "Examples":
+    def _of(
+        cache: FrameCache, candidates: np.ndarray, labels: np.ndarray, rows: np.ndarray, strides: np.ndarray
+    ) -> "Examples":
         out = object.__new__(Examples)
-        out.candidates, out.labels, out.rows, out.cache = candidates, labels, rows, cache
+        out.candidates, out.labels, out.rows, out.strides, out.cache = candidates, labels, rows, strides, cache
         out.predictions = out.prediction_of = None
         return out
 
     def subset(self, mask: np.ndarray) -> "Examples":
-        return Examples._of(self.cache, self.candidates[mask], self.labels[mask], self.rows[mask])
+        return Examples._of(self.cache, self.candidates[mask], self.labels[mask], self.rows[mask], self.strides[mask])
 
     @staticmethod
     def concat(parts: list["Examples"]) -> "Examples":
@@ -55,30 +69,36 @@ class Examples:
             np.concatenate([p.candidates for p in parts]),
             np.concatenate([p.labels for p in parts]),
             np.concatenate([p.rows for p in parts]),
+            np.concatenate([p.strides for p in parts]),
         )
 
     @torch.no_grad()
     def add_predictions(self, g_normal: torch.nn.Module, t_past: int, batch: int, device: torch.device) -> None:
         """The normal generator's prediction for each example's past; the detector then reads the error."""
-        distinct, self.prediction_of = np.unique(self.rows, axis=0, return_inverse=True)
+        keys = np.column_stack([self.rows, self.strides])  # (M, 3): video, frame, stride of the past
+        distinct, self.prediction_of = np.unique(keys, axis=0, return_inverse=True)
         self.prediction_of = self.prediction_of.reshape(-1)
         out = [
-            to_uint8(g_normal(pasts(self.cache, distinct[i : i + batch], t_past).to(device)))
-            for i in range(0, len(distinct), batch)
+            to_uint8(g_normal(pasts(self.cache, d[:, :2], t_past, d[:, 2]).to(device)))
+            for d in (distinct[i : i + batch] for i in range(0, len(distinct), batch))
         ]
         self.predictions = np.concatenate(out)
 
     def batch(self, idx: np.ndarray, t_past: int) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
         """The detector's inputs (past, candidate[, prediction]) and the labels of examples `idx`."""
-        inputs = (pasts(self.cache, self.rows[idx], t_past), to_tensor(self.candidates[idx]))
+        inputs = (pasts(self.cache, self.rows[idx], t_past, self.strides[idx]), to_tensor(self.candidates[idx]))
         if self.predictions is not None:
             inputs += (to_tensor(self.predictions[self.prediction_of[idx]]),)
         return inputs, torch.from_numpy(self.labels[idx])
 
 
-def read_pseudo(path, cache: FrameCache) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def read_pseudo(path, cache: FrameCache) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """rows (N, 2), pseudo-anomalies (N, H, W, C), normal predictions or None, and the strides (N,) of their
+    pasts (sets made before 0.15.0 have no stride column: their pasts are all at stride 1)."""
     with open(path / "sources.csv", newline="") as f:
-        rows = np.array([(int(r["video_index"]), int(r["frame"])) for r in csv.DictReader(f)], np.int64).reshape(-1, 2)
+        table = list(csv.DictReader(f))
+    rows = np.array([(int(r["video_index"]), int(r["frame"])) for r in table], np.int64).reshape(-1, 2)
+    strides = np.array([int(r.get("stride") or 1) for r in table], np.int64)
     pseudo = np.load(path / "pseudo.npy", allow_pickle=False)
     normal = np.load(path / "normal.npy", allow_pickle=False) if (path / "normal.npy").exists() else None
     if pseudo.shape[1:] != (*cache.size, cache.channels):
@@ -86,7 +106,7 @@ def read_pseudo(path, cache: FrameCache) -> tuple[np.ndarray, np.ndarray, np.nda
             f"{path}: pseudo-anomalies are {pseudo.shape[1:]} but the frame cache holds "
             f"{(*cache.size, cache.channels)} frames: pass the matching --frames"
         )
-    return rows, pseudo, normal
+    return rows, pseudo, normal, strides
 
 
 def load_examples(arts: list[Artifact], frames: Artifact, cache: FrameCache, normal_predictions: bool):
@@ -102,8 +122,8 @@ def load_examples(arts: list[Artifact], frames: Artifact, cache: FrameCache, nor
                 f"{art.ref} follows {art.manifest.summary['t_past']} past frames but {arts[0].ref} follows "
                 f"{t_past}: generate it again with --t-past {t_past}"
             )
-        rows, pseudo, normal = read_pseudo(art.path, cache)
-        parts.append(Examples(cache, rows, pseudo, normal if normal_predictions else None))
+        rows, pseudo, normal, strides = read_pseudo(art.path, cache)
+        parts.append(Examples(cache, rows, pseudo, normal if normal_predictions else None, strides))
     return Examples.concat(parts)
 
 

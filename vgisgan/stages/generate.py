@@ -1,8 +1,9 @@
 """Stage `generate`: training clips -> a `pseudo` artifact of pseudo-anomalies (and normal predictions).
 
 Payload: pseudo.npy (N, H, W, C) uint8, normal.npy (same, methods with a normal predictor), sources.csv
-(index, video, video_index, frame: the candidate's position, its past being frames [frame-T, frame)), and
-preview.png (rows: last past frame, real next frame, normal prediction if any, pseudo-anomaly).
+(index, video, video_index, frame, stride: the candidate's position, its past being the T frames before it
+at that stride, frames frame-T*stride, ..., frame-stride; 1 for every method but fast-forward), and
+preview.png (rows: last past frame, real next frame after it, normal prediction if any, pseudo-anomaly).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def build_maker(
         return (lambda b: methods.skip_frame(sampler, b, t)), {}, []
     if cfg.method == "local-skip":
         return (lambda b: methods.local_skip(sampler, b, t, cfg.patch_frac)), {}, []
+    if cfg.method == "fast-forward":
+        return (lambda b: methods.fast_forward(sampler, b, t, cfg.skip)), {}, []
     if cfg.method == "patch":
         rng = np.random.default_rng(cfg.seed)
         return (lambda b: methods.patch(sampler, b, t, cfg.patch_frac, rng)), {}, []
@@ -120,7 +123,9 @@ def run(
         cfg = cfg.model_copy(update={"t_past": 4})
     t = cfg.t_past
     assert t is not None
-    clip_len = t + cfg.skip if cfg.method in ("skip-frame", "local-skip") else t + 1
+    clip_len = {"skip-frame": t + cfg.skip, "local-skip": t + cfg.skip, "fast-forward": t * cfg.skip + 1}.get(
+        cfg.method, t + 1
+    )
     if cfg.method == "dcgan":
         trained.check_dcgan_size(cache.size)
     if len(cache.clip_starts("train", clip_len)) == 0:
@@ -141,9 +146,10 @@ def run(
         batches.append(make(b))
         progress("generate", start + b, cfg.n)
     rows = np.concatenate([b.rows for b in batches])
+    strides = np.concatenate([np.full(len(b.rows), b.stride, np.int64) for b in batches])
     pseudo = np.concatenate([b.pseudo for b in batches])
     normal = np.concatenate([b.normal for b in batches]) if batches[0].normal is not None else None
-    real = methods.real_targets(cache, rows)
+    real = methods.real_targets(cache, rows, strides)  # what a normal clip shows after each past
 
     with store.draft("pseudo", name) as draft:
         for key_name, module in weights.items():  # methods trained here publish their generator too
@@ -159,16 +165,17 @@ def run(
         videos = cache.videos("train")
         with open(draft.path / "sources.csv", "w", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["index", "video", "video_index", "frame"])
-            w.writerows([i, videos[v].name, v, fr] for i, (v, fr) in enumerate(rows.tolist()))
+            w.writerow(["index", "video", "video_index", "frame", "stride"])
+            w.writerows([i, videos[v].name, v, fr, s] for i, ((v, fr), s) in enumerate(zip(rows.tolist(), strides)))
         k = min(8, len(rows))
-        last = np.stack([cache.clip("train", int(v), int(fr) - 1, 1)[0] for v, fr in rows[:k]])
+        last = np.stack([cache.clip("train", int(v), int(fr) - int(s), 1)[0] for (v, fr), s in zip(rows[:k], strides)])
         preview_rows = [last, real[:k]] + ([normal[:k]] if normal is not None else []) + [pseudo[:k]]
         save_png(draft.path / "preview.png", grid(preview_rows))
         summary = {
             "n": int(len(rows)),
             "method": cfg.method,
             "t_past": t,
+            "stride": int(strides.max()),
             "has_normal": normal is not None,
             "seconds": round(time.perf_counter() - t0, 1),
             **runtime(device),
