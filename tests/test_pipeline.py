@@ -434,6 +434,7 @@ def test_threads_are_set_once_and_recorded_by_every_torch_stage(store_copy, keep
         summary = Store(store_copy).resolve(None, kind).manifest.summary
         assert (summary["device"], summary["threads"]) == ("cpu", threads), kind
         assert summary["cpu"] == cpu_name() and summary["cpu"], kind
+        assert summary["cpu_kernels"] == torch.backends.cpu.get_cpu_capability(), kind
 
 
 def test_cpu_name_reads_the_model_name_and_falls_back_without_cpuinfo(tmp_path):
@@ -441,6 +442,13 @@ def test_cpu_name_reads_the_model_name_and_falls_back_without_cpuinfo(tmp_path):
     info.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Test CPU @ 2.00GHz\nflags\t: avx\n")
     assert cpu_name(info) == "Test CPU @ 2.00GHz"
     assert cpu_name(tmp_path / "absent")  # the platform module's answer, never empty
+
+
+def test_cpu_name_tells_generic_names_apart_by_the_first_processors_family_and_model(tmp_path):
+    block = "processor\t: {n}\ncpu family\t: 6\nmodel\t\t: {m}\nmodel name\t: Intel(R) Xeon(R) Processor\n"
+    info = tmp_path / "cpuinfo"
+    info.write_text(block.format(n=0, m=207) + "\n" + block.format(n=1, m=143))
+    assert cpu_name(info) == "Intel(R) Xeon(R) Processor (family 6, model 207)"
 
 
 def test_threads_below_one_is_a_clear_error(frames_store, keep_threads):

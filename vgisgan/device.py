@@ -41,21 +41,40 @@ def resolve_device(spec: str, threads: int | None = None) -> torch.device:
 def runtime(device: torch.device) -> dict:
     """What a manifest records about where a stage ran. Results depend on all of it: the thread count (see
     `resolve_device`), and the processor, whose vector units sum floats in another order (the same seed and
-    thread count gave other synthetic-set scores on an AVX-512 Xeon than on earlier CPUs, docs/RESULTS.md)."""
-    out = {"device": str(device), "threads": torch.get_num_threads(), "cpu": cpu_name()}
+    thread count gave other synthetic-set scores on an AVX-512 Xeon than on earlier CPUs, docs/RESULTS.md):
+    `cpu_kernels` names the instruction set torch's CPU kernels run with (AVX2, AVX512, ...)."""
+    out = {
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "cpu": cpu_name(),
+        "cpu_kernels": torch.backends.cpu.get_cpu_capability(),
+    }
     if device.type == "cuda":
         out["gpu"] = torch.cuda.get_device_name(device)
     return out
 
 
 def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
-    """The processor's model name ("Intel(R) Xeon(R) Processor"), from /proc/cpuinfo on Linux, else what
-    the platform module knows (it may be only the architecture)."""
+    """The processor's model name from /proc/cpuinfo on Linux, with its family and model numbers, which tell
+    CPUs apart where a virtual machine names them all alike ("Intel(R) Xeon(R) Processor (family 6, model 207)");
+    else what the platform module knows (it may be only the architecture)."""
     try:
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and value.strip():
-                return value.strip()
+        fields = _first_processor(cpuinfo.read_text(errors="replace"))
     except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
+        fields = {}
+    name = fields.get("model name")
+    if not name:
+        return platform.processor() or platform.machine() or "unknown"
+    family, model = fields.get("cpu family"), fields.get("model")
+    return f"{name} (family {family}, model {model})" if family and model else name
+
+
+def _first_processor(text: str) -> dict[str, str]:
+    """The `key: value` lines of the first processor's block of /proc/cpuinfo."""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip() and fields:
+            break
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    return fields
