@@ -4,6 +4,8 @@
 
 D  the detector's score on its own scale: the members' mean logit instead of its sigmoid, P(abnormal). Only the
    micro AUC with per-video normalisation can change (min-max of P and of the logit pool videos differently).
+   D2: the combined score from that logit too, not from logit(P) clipped at 1e-6 from 0 and 1 (P in float32 is 1.0
+   above a logit of about 16.6, so `evaluate`'s combined ties the most confident frames).
 K  fusion cell by cell: each member's logit of each cell of the regions head, plus the log10 of the normal
    generator's squared error over the window twice the cell's side around it (each z over all test cells); a
    frame's value is the mean over members of its largest sum, and K = 0.5 z(psnr score) + 0.5 z(that value).
@@ -78,6 +80,7 @@ def candidate_scores(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "detector (P)": p_abnormal,
         "D: detector (logit)": frame_logit,
         "combined": combine(score_psnr, p_abnormal, 0.5),
+        "D2: combined (raw logit)": 0.5 * standardize(score_psnr) + 0.5 * standardize(frame_logit),
         "K: cell fusion": 0.5 * standardize(score_psnr) + 0.5 * standardize(z_cells.max(axis=(2, 3)).mean(axis=1)),
     }
 

@@ -2,7 +2,7 @@
 
     python benchmarks/fusion.py --store STORE [--eval ped2@v1 ...] [--gamma 0 1 2] [--per-video]
 
-`evaluate` adds z(score_psnr) and z(logit score_detector), each z taken over all test frames. Under the
+`evaluate` adds z(score_psnr) and z(score_detector), the detector's logit, each z taken over all test frames. Under the
 per-video protocol (each video's scores min-max normalised before pooling) only the order within a video
 counts, and there the sum weighs each part by its spread *in that video*: sd_v(z). This script rebuilds the
 sum with weights sd_v(z) ** gamma instead:
@@ -29,14 +29,16 @@ from vgisgan.metrics import auc, logit, minmax_per_video, standardize
 from vgisgan.store import Store
 
 
-def read_scores(path) -> dict[str, np.ndarray]:
+def read_scores(path, detector_score: str = "logit") -> dict[str, np.ndarray]:
+    """scores.csv's columns; an eval before 0.16.0 (`detector_score` "probability") wrote P, made a logit here."""
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
+    detector = np.array([float(r["score_detector"]) for r in rows])
     return {
         "video": np.array([r["video"] for r in rows]),
         "label": np.array([int(r["label"]) for r in rows]),
         "score_psnr": np.array([float(r["score_psnr"]) for r in rows]),
-        "score_detector": np.array([float(r["score_detector"]) for r in rows]),
+        "score_detector": logit(detector) if detector_score == "probability" else detector,
     }
 
 
@@ -55,8 +57,8 @@ def spread_weighted(parts: list[np.ndarray], videos: np.ndarray, gamma: float) -
 
 
 def z_parts(table: dict[str, np.ndarray]) -> list[np.ndarray]:
-    """The combined score's two parts as `evaluate` adds them: z(psnr score), z(logit detector score)."""
-    return [standardize(table["score_psnr"]), standardize(logit(table["score_detector"]))]
+    """The combined score's two parts as `evaluate` adds them: z(psnr score), z(detector logit)."""
+    return [standardize(table["score_psnr"]), standardize(table["score_detector"])]
 
 
 def fusion_aucs(table: dict[str, np.ndarray], gammas: list[float]) -> dict[str, float]:
@@ -96,7 +98,7 @@ def main() -> None:
     store = Store(args.store)
     for ref in args.eval:
         art = store.resolve(ref, "eval")
-        table = read_scores(art.file("scores.csv"))
+        table = read_scores(art.file("scores.csv"), art.manifest.summary.get("score_detector", "probability"))
         print(json.dumps({"eval": art.ref, **{k: round(v, 2) for k, v in fusion_aucs(table, args.gamma).items()}}))
         for row in video_aucs(table) if args.per_video else []:
             print(json.dumps({"eval": art.ref, **{k: v if k == "video" else round(v, 2) for k, v in row.items()}}))

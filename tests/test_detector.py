@@ -7,6 +7,7 @@ from conftest import invoke
 
 from vgisgan.config import DetectorConfig
 from vgisgan.data.cache import CacheWriter, FrameCache, VideoInfo
+from vgisgan.data.clips import to_tensor
 from vgisgan.data.examples import Examples
 from vgisgan.probe import probe_rows
 from vgisgan.stages.train_detector import Trainer
@@ -382,6 +383,27 @@ def test_an_ensembles_cell_maps_give_its_frame_logits():
         cell_logits(pooled, past, cand)
 
 
+def test_evaluate_scores_a_frame_by_the_detectors_logit():
+    """score_detector is the detector's own logit (P(abnormal) in float32 is 1.0 above about 16.6 and ties)."""
+    from vgisgan.models.detector import build_detector
+    from vgisgan.stages.evaluate import score_video
+
+    torch.manual_seed(0)
+    model = build_detector({"channels": 1, "t_past": 4, "width": 4, "head": "regions", "members": 2}).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(40)  # confident enough that some sigmoids round to 0.0 or 1.0 in float32
+    frames = np.random.default_rng(0).integers(0, 256, (9, 32, 32, 1), dtype=np.uint8)
+    out = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"))
+    x = to_tensor(frames)
+    past = torch.stack([x[p - 4 : p].flatten(0, 1) for p in range(4, 9)])
+    with torch.no_grad():
+        expected = model(past, x[4:]).numpy()
+    assert np.allclose(out["score_detector"], expected, rtol=1e-5, atol=1e-5)
+    assert len(np.unique(out["score_detector"])) == 5
+    assert len(np.unique(torch.sigmoid(torch.from_numpy(expected)).numpy())) < 5  # P would have tied them
+
+
 class FrameIndexCache:
     """Two test videos of 6 2x2 frames whose every pixel is the frame's index (what top_frames reads)."""
 
@@ -398,11 +420,12 @@ def test_the_region_plots_show_each_videos_highest_scoring_frame():
     table = {
         "video": np.array(["b", "b", "b", "a", "a"], dtype=object),  # not in the cache's order
         "frame": np.array([4, 5, 3, 5, 4]),
-        "score_detector": np.array([0.2, 0.9, 0.5, 0.1, 0.3]),
+        "score_detector": np.array([-1.0, 2.0, 0.0, -2.0, 1.0]),  # logits
         "cells": np.arange(5, dtype=np.float32)[:, None, None] * np.ones((1, 2, 2), np.float32),
         "label": np.array([0, 1, 0, 0, 1]),
     }
     panels = top_frames(table, FrameIndexCache())
-    assert [(p["video"], p["frame"], p["label"], p["score"]) for p in panels] == [("a", 4, 1, 0.3), ("b", 5, 1, 0.9)]
+    assert [(p["video"], p["frame"], p["label"]) for p in panels] == [("a", 4, 1), ("b", 5, 1)]
+    assert np.allclose([p["p_abnormal"] for p in panels], 1 / (1 + np.exp([-1.0, -2.0])))  # titled with P, not logit
     assert (panels[0]["image"] == 4).all() and panels[0]["image"].shape == (2, 2, 1)
     assert (panels[0]["cells"] == 4).all() and (panels[1]["cells"] == 1).all()  # the rows' own maps

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from conftest import load_benchmark
 
-from vgisgan.metrics import combine, logit, minmax_per_video, standardize
+from vgisgan.metrics import combine, minmax_per_video, standardize
 
 
 def test_gamma_one_is_evaluates_combined_score_within_each_video():
@@ -13,10 +13,10 @@ def test_gamma_one_is_evaluates_combined_score_within_each_video():
     rng = np.random.default_rng(0)
     videos = np.repeat(["01", "02", "03"], 40)
     psnr_score = rng.normal(size=120) + np.repeat([0.0, 3.0, -1.0], 40)
-    p_abnormal = 1 / (1 + np.exp(-rng.normal(size=120) * np.repeat([0.2, 1.0, 3.0], 40)))
-    parts = [standardize(psnr_score), standardize(logit(p_abnormal))]
+    detector_logit = rng.normal(size=120) * np.repeat([0.2, 1.0, 3.0], 40)
+    parts = [standardize(psnr_score), standardize(detector_logit)]
     rebuilt = minmax_per_video(fusion.spread_weighted(parts, videos, 1.0), videos)
-    expected = minmax_per_video(combine(psnr_score, p_abnormal, 0.5), videos)
+    expected = minmax_per_video(combine(psnr_score, detector_logit, 0.5), videos)
     assert np.allclose(rebuilt, expected)
 
 
@@ -27,3 +27,14 @@ def test_gamma_zero_gives_each_part_unit_spread_in_every_video():
     out = fusion.spread_weighted([flat_in_a], videos, 0.0)
     assert np.allclose(out[:4].std(), 1.0) and np.allclose(out[4:].std(), 1.0)
     assert np.allclose(out.reshape(2, 4).mean(axis=1), 0.0)
+
+
+def test_an_eval_before_0_16_wrote_p_and_is_read_as_the_logit(tmp_path):
+    fusion = load_benchmark("fusion")
+    path = tmp_path / "scores.csv"
+    path.write_text(
+        "video,frame,label,psnr,score_psnr,score_detector,score_combined\n01,4,0,30,-30,0.5,0\n01,5,1,20,-20,0.8,1\n"
+    )
+    old = fusion.read_scores(path, "probability")
+    assert np.allclose(old["score_detector"], [0.0, np.log(4.0)])  # log(0.8 / 0.2)
+    assert np.allclose(fusion.read_scores(path)["score_detector"], [0.5, 0.8])  # 0.16.0 on: already the logit

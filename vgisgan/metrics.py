@@ -96,15 +96,15 @@ def standardize(scores: np.ndarray) -> np.ndarray:
 
 
 def logit(p_abnormal: np.ndarray) -> np.ndarray:
-    """log(p / (1 - p)), clipped away from 0 and 1: it undoes the sigmoid's saturation near 0 and 1."""
+    """log(p / (1 - p)), clipped away from 0 and 1: the detector score of evals before 0.16.0, which wrote P."""
     p = np.clip(p_abnormal.astype(np.float64), 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
 
 
-def combine(score_psnr: np.ndarray, score_detector: np.ndarray, alpha: float) -> np.ndarray:
-    """alpha * z(psnr anomaly score) + (1 - alpha) * z(logit of P(abnormal)).
+def combine(score_psnr: np.ndarray, detector_logit: np.ndarray, alpha: float) -> np.ndarray:
+    """alpha * z(psnr anomaly score) + (1 - alpha) * z(the detector's logit of abnormal).
 
     Both inputs are anomaly scores (higher = more abnormal), so they add under one sign; the thesis mixed a
     normality score with an anomaly score.
     """
-    return alpha * standardize(score_psnr) + (1 - alpha) * standardize(logit(score_detector))
+    return alpha * standardize(score_psnr) + (1 - alpha) * standardize(detector_logit)

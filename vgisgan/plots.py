@@ -103,7 +103,7 @@ def roc_and_histograms(table: dict, scores: list[str], out: Path) -> list[Path]:
 def region_maps(panels: list[dict], out: Path) -> Path:
     """Each panel's frame with the detector's P(abnormal) of each cell laid over it, as regions.png.
 
-    A panel: video, frame, image (H, W, C) uint8, cells (h, w) logits, score (the frame's P), label (or None).
+    A panel: video, frame, image (H, W, C) uint8, cells (h, w) logits, p_abnormal (the frame's P), label (or None).
     """
     plt = _pyplot()
     n_cols = min(4, len(panels))
@@ -123,7 +123,7 @@ def region_maps(panels: list[dict], out: Path) -> Path:
             cells, cmap="inferno", alpha=0.45, vmin=0, vmax=1, extent=(0, w, h, 0), interpolation="nearest"
         )
         truth = "" if p["label"] is None else (", label: abnormal" if p["label"] else ", label: normal")
-        ax.set_title(f"video {p['video']}, frame {p['frame']}\nP {p['score']:.2f}{truth}", fontsize=8)
+        ax.set_title(f"video {p['video']}, frame {p['frame']}\nP {p['p_abnormal']:.2f}{truth}", fontsize=8)
     fig.suptitle("where the detector fires, on each video's highest-scoring frame", fontsize=10)
     fig.colorbar(shown, ax=axes, shrink=0.6, label="P(abnormal) of each cell")
     path = out / "regions.png"

@@ -3,8 +3,9 @@
 Scores (higher = more abnormal):
   score_psnr      minus the PSNR of the normal generator's prediction against the real frame (or its worst window,
                   or both compared at a coarser scale: EvaluateConfig.psnr_window, psnr_pool)
-  score_detector  the detector's P(abnormal)
-  score_combined  alpha * z(score_psnr) + (1 - alpha) * z(logit score_detector), z over all test frames (no labels)
+  score_detector  the detector's logit of abnormal (an ensemble's: the mean of its members' logits), not its sigmoid:
+                  P(abnormal) rounds to 1.0 in float32 above a logit of about 16.6, tying the most confident frames
+  score_combined  alpha * z(score_psnr) + (1 - alpha) * z(score_detector), z over all test frames (no labels)
 Scores are computed per (video, frame) and joined to the labels by that key, never by position.
 """
 
@@ -30,6 +31,9 @@ from vgisgan.models.detector import cell_logits, reads_prediction, scores_region
 from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult, run_hash, try_reuse
 from vgisgan.store import Artifact, Store
+
+# What scores.csv's score_detector holds; evals before vgisgan 0.16.0 wrote "probability" and no such field.
+DETECTOR_SCORE = "logit"
 
 # Published frame-level micro AUCs (per-video normalisation) of Future Frame Prediction, Liu et al. CVPR 2018.
 REFERENCES = {
@@ -154,7 +158,7 @@ def score_video(
                 out["cells"].append(maps.mean(dim=1).cpu().numpy())
             else:
                 logit = detector(past, target, read).float()
-            out["score_detector"].append(torch.sigmoid(logit).cpu().numpy())
+            out["score_detector"].append(logit.cpu().numpy())
     return {
         k: (np.concatenate(v) if isinstance(v, list) and v else (None if isinstance(v, list) else v))
         for k, v in out.items()
@@ -294,6 +298,7 @@ def run(
         "psnr_window": cfg.psnr_window,
         "psnr_pool": cfg.psnr_pool,
         "alpha": cfg.alpha,
+        "score_detector": DETECTOR_SCORE,
         "metrics": metrics,
         "references": REFERENCES.get(dataset, {}),
     }
@@ -328,7 +333,7 @@ def top_frames(table: dict, cache: FrameCache) -> list[dict]:
                 "frame": frame,
                 "image": np.asarray(cache.clip("test", i, frame, 1)[0]),  # (H, W, C)
                 "cells": table["cells"][top],  # (h, w)
-                "score": float(table["score_detector"][top]),
+                "p_abnormal": float(1 / (1 + np.exp(-table["score_detector"][top]))),
                 "label": None if table["label"] is None else int(table["label"][top]),
             }
         )
