@@ -13,7 +13,8 @@ K  fusion cell by cell: each member's logit of each cell of the regions head, pl
 
 Both use only the scores (no label enters a score); the labels measure them. Prints, as JSON, each score's
 micro AUC with per-video normalisation, without it, and macro AUC, and the evaluate artifact's own combined AUC
-beside the one recomputed here (they must agree: the same models read the same test frames).
+beside the ones recomputed here: it must equal D2's for an eval of 0.16.0 or later, and "combined (before 0.16.0)"
+for an older one (the same models read the same test frames).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import to_tensor, to_uint8
 from vgisgan.gan import load_generators
 from vgisgan.losses import psnr
-from vgisgan.metrics import combine, score_metrics, standardize
+from vgisgan.metrics import combine, logit, score_metrics, standardize
 from vgisgan.models.detector import cell_logits, reads_prediction
 from vgisgan.stages.evaluate import join_labels
 from vgisgan.stages.train_detector import load_detector
@@ -79,8 +80,8 @@ def candidate_scores(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "psnr": score_psnr,
         "detector (P)": p_abnormal,
         "D: detector (logit)": frame_logit,
-        "combined": combine(score_psnr, p_abnormal, 0.5),
-        "D2: combined (raw logit)": 0.5 * standardize(score_psnr) + 0.5 * standardize(frame_logit),
+        "combined (before 0.16.0)": combine(score_psnr, logit(p_abnormal), 0.5),  # P clipped, then its logit
+        "D2: combined (raw logit)": combine(score_psnr, frame_logit, 0.5),  # evaluate's since 0.16.0
         "K: cell fusion": 0.5 * standardize(score_psnr) + 0.5 * standardize(z_cells.max(axis=(2, 3)).mean(axis=1)),
     }
 
