@@ -1,0 +1,91 @@
+"""Where a frame-level AUC is lost: the misordered (abnormal, normal) frame pairs, by the video of each frame.
+
+    python benchmarks/auc_loss.py --store STORE [--eval ped2@v1 ...] [--protocol per-video|none]
+
+1 - AUC is the share of (abnormal frame, normal frame) pairs that a score puts in the wrong order (a tie counts
+half). Split by the abnormal frame's video and by the normal frame's video, it says which scenes cost points:
+a video's abnormal frames ranked below other videos' normal frames (for example an event whose object is small
+when the labels start), or a video's normal frames ranked above abnormal ones (a busy scene, a jump in the
+camera). Under the per-video protocol each video is min-max normalised first, so a video whose frames are all
+abnormal always loses its lowest frames to every normal frame above zero.
+
+For each score column of the eval's scores.csv (as the eval wrote it), prints the AUC, and per video the points
+lost with its abnormal frames on the lower side ("abnormal") and with its normal frames on the higher side
+("normal"); each column sums to 100 - AUC. It reads the labels, so it is a diagnosis: it chooses nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+
+import numpy as np
+
+from vgisgan.metrics import minmax_per_video
+from vgisgan.store import Store
+
+
+def read_table(path) -> dict[str, np.ndarray]:
+    """scores.csv's video and label columns and every score column with a value on each row."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    table = {"video": np.array([r["video"] for r in rows]), "label": np.array([int(r["label"]) for r in rows])}
+    for col in (c for c in rows[0] if c.startswith("score_")):
+        if all(r[col] != "" for r in rows):
+            table[col] = np.array([float(r[col]) for r in rows])
+    return table
+
+
+def misordered_pairs(scores: np.ndarray, labels: np.ndarray, videos: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(V, V) shares of all (abnormal, normal) pairs, in points, misordered with the abnormal frame from video i
+    and the normal one from video j, and the videos in that order. The matrix sums to 100 * (1 - AUC)."""
+    names = sorted(set(videos.tolist()))
+    abnormal, normal = labels == 1, labels == 0
+    pairs = abnormal.sum() * normal.sum()
+    out = np.zeros((len(names), len(names)))
+    for j, vj in enumerate(names):
+        neg = np.sort(scores[normal & (videos == vj)])
+        if len(neg) == 0:
+            continue
+        for i, vi in enumerate(names):
+            pos = scores[abnormal & (videos == vi)]
+            above = len(neg) - np.searchsorted(neg, pos, side="right")  # normal frames strictly above each
+            ties = np.searchsorted(neg, pos, side="right") - np.searchsorted(neg, pos, side="left")
+            out[i, j] = (above.sum() + 0.5 * ties.sum()) / pairs * 100
+    return out, names
+
+
+def loss_by_video(table: dict[str, np.ndarray], protocol: str) -> list[dict]:
+    """Per score column: its AUC and, per video, the points lost on the abnormal and on the normal side."""
+    labels, videos = table["label"], table["video"]
+    out = []
+    for col in (c for c in table if c.startswith("score_")):
+        s = minmax_per_video(table[col], videos) if protocol == "per-video" else table[col]
+        m, names = misordered_pairs(s, labels, videos)
+        out.append(
+            {
+                "score": col.removeprefix("score_"),
+                "auc": round(100 - m.sum(), 2),
+                "abnormal": {v: round(x, 2) for v, x in zip(names, m.sum(axis=1))},
+                "normal": {v: round(x, 2) for v, x in zip(names, m.sum(axis=0))},
+            }
+        )
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--store", default="artifacts")
+    ap.add_argument("--eval", nargs="+", default=[None], help="eval artifacts (default: the latest)")
+    ap.add_argument("--protocol", choices=["per-video", "none"], default="per-video")
+    args = ap.parse_args()
+    store = Store(args.store)
+    for ref in args.eval:
+        art = store.resolve(ref, "eval")
+        for row in loss_by_video(read_table(art.file("scores.csv")), args.protocol):
+            print(json.dumps({"eval": art.ref, "protocol": args.protocol, **row}))
+
+
+if __name__ == "__main__":
+    main()
