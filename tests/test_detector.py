@@ -404,6 +404,31 @@ def test_evaluate_scores_a_frame_by_the_detectors_logit():
     assert len(np.unique(torch.sigmoid(torch.from_numpy(expected)).numpy())) < 5  # P would have tied them
 
 
+def test_the_test_time_flip_averages_the_clips_and_the_mirrored_clips_logits():
+    from vgisgan.models.detector import build_detector, cell_logits
+    from vgisgan.stages.evaluate import score_video
+
+    torch.manual_seed(0)
+    model = build_detector({"channels": 1, "t_past": 4, "width": 4, "head": "regions", "members": 2}).eval()
+    frames = np.random.default_rng(0).integers(0, 256, (9, 32, 32, 1), dtype=np.uint8)
+    x = to_tensor(frames)
+    past = torch.stack([x[p - 4 : p].flatten(0, 1) for p in range(4, 9)])  # (5, 4, 32, 32)
+    with torch.no_grad():
+        expected = ((model(past, x[4:]) + model(past.flip(-1), x[4:].flip(-1))) / 2).numpy()
+        mirrored = cell_logits(model, past.flip(-1), x[4:].flip(-1)).mean(1).flip(-1)  # (5, h, w), back on the frame
+        maps = cell_logits(model, past, x[4:]).mean(1) + mirrored
+    for cells in (False, True):
+        out = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), cells=cells, flip=True)
+        assert np.allclose(out["score_detector"], expected, rtol=1e-5, atol=1e-5)
+    assert np.allclose(out["cells"], maps.numpy() / 2, rtol=1e-5, atol=1e-5)  # mirrored back onto the frame
+    plain = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"))["score_detector"]
+    assert not np.allclose(plain, expected, atol=1e-3)
+    # A clip that is its own mirror image scores the same either way.
+    symmetric = np.concatenate([frames[:, :, :16], frames[:, :, :16][:, :, ::-1]], axis=2)
+    a, b = (score_video(symmetric, 4, None, 0, model, 4, 3, torch.device("cpu"), flip=f) for f in (False, True))
+    assert np.allclose(a["score_detector"], b["score_detector"], rtol=1e-5, atol=1e-5)
+
+
 class FrameIndexCache:
     """Two test videos of 6 2x2 frames whose every pixel is the frame's index (what top_frames reads)."""
 

@@ -92,6 +92,22 @@ def test_evaluate_compares_at_a_coarser_scale_with_psnr_pool(tiny_run, tmp_path)
     assert {row["psnr_pool"] for row in compared} == {"2"}
 
 
+def test_evaluate_without_the_test_time_flip(tiny_run, tmp_path):
+    store = tiny_run[0]
+    r = invoke("evaluate", "--no-flip", "--name", "noflip", "--store", store)
+    assert r.exit_code == 0, r.output
+    arts = [Store(store).resolve(f"eval/{n}", "eval") for n in ("synthetic@v1", "noflip")]
+    flipped, plain = (_read_scores(a.path / "scores.csv") for a in arts)
+    assert [(f["video"], f["frame"], f["psnr"]) for f in flipped] == [
+        (q["video"], q["frame"], q["psnr"]) for q in plain
+    ]
+    assert any(f["score_detector"] != p["score_detector"] for f, p in zip(flipped, plain))
+    assert [a.manifest.summary["flip"] for a in arts] == [True, False]
+    r = invoke("compare", "eval/noflip", "--csv", tmp_path / "c.csv", "--store", store)
+    assert r.exit_code == 0, r.output
+    assert {row["flip"] for row in _read_scores(tmp_path / "c.csv")} == {"False"}
+
+
 def _read_scores(path) -> list[dict]:
     with open(path) as f:
         return list(csv.DictReader(f))

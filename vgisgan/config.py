@@ -339,6 +339,12 @@ class EvaluateConfig(StageConfig):
         "pooled before it is squared, so a one-pixel misalignment cancels); 1: full resolution (FFP). On Ped2 "
         "2 lowered the psnr score's AUC (docs/RESULTS.md).",
     )
+    flip: bool = Field(
+        True,
+        description="Also score each test clip mirrored left-right and take the mean of the detector's two logits "
+        "(test-time flip; the detector's cost doubles). On Ped2 it raised the detector's and the combined score's "
+        "AUC (docs/RESULTS.md); use --no-flip for a scene whose motion is not symmetric left to right.",
+    )
     batch_size: int = Field(32, ge=1, le=4096, description="Clips per batch.")
     plots: bool = Field(
         False,

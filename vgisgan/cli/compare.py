@@ -22,6 +22,7 @@ COLUMNS = [
     "smooth",
     "psnr_window",
     "psnr_pool",
+    "flip",
 ]
 
 
@@ -60,6 +61,7 @@ def comparison_rows(store, refs: list[str]) -> list[dict]:
                     "smooth": s["smooth"],
                     "psnr_window": s.get("psnr_window", 1.0),  # evaluations before 0.13.0 scored the whole frame
                     "psnr_pool": s.get("psnr_pool", 1),  # and before 0.14.0 at full resolution
+                    "flip": s.get("flip", False),  # and before 0.17.0 without the test-time flip
                 }
             )
     return rows

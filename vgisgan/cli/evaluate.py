@@ -59,6 +59,7 @@ def evaluate(
     smooth: Optional[float] = typer.Option(None, "--smooth", help=C.help("smooth")),
     psnr_window: Optional[float] = typer.Option(None, "--psnr-window", help=C.help("psnr_window")),
     psnr_pool: Optional[int] = typer.Option(None, "--psnr-pool", help=C.help("psnr_pool")),
+    flip: Optional[bool] = typer.Option(None, "--flip/--no-flip", help=C.help("flip")),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help=C.help("batch_size")),
     plots: Optional[bool] = typer.Option(None, "--plots/--no-plots", help=C.help("plots")),
     device: str = DeviceOption,
@@ -79,6 +80,7 @@ def evaluate(
         smooth=smooth,
         psnr_window=psnr_window,
         psnr_pool=psnr_pool,
+        flip=flip,
         batch_size=batch_size,
         plots=plots,
     )

@@ -4,7 +4,8 @@ Scores (higher = more abnormal):
   score_psnr      minus the PSNR of the normal generator's prediction against the real frame (or its worst window,
                   or both compared at a coarser scale: EvaluateConfig.psnr_window, psnr_pool)
   score_detector  the detector's logit of abnormal (an ensemble's: the mean of its members' logits), not its sigmoid:
-                  P(abnormal) rounds to 1.0 in float32 above a logit of about 16.6, tying the most confident frames
+                  P(abnormal) rounds to 1.0 in float32 above a logit of about 16.6, tying the most confident frames;
+                  with EvaluateConfig.flip, the mean of its logits of the clip and of the clip mirrored left-right
   score_combined  alpha * z(score_psnr) + (1 - alpha) * z(score_detector), z over all test frames (no labels)
 Scores are computed per (video, frame) and joined to the labels by that key, never by position.
 """
@@ -118,6 +119,21 @@ def _check_shape(art: Artifact, size, channels, cache: FrameCache, frames: Artif
         )
 
 
+def detector_scores(detector, past, target, read, cells: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The detector's frame logits (B,) and, with `cells`, its cell logits averaged over members (B, h, w)."""
+    if not cells:
+        return detector(past, target, read).float(), None
+    maps = cell_logits(detector, past, target, read).float()  # (B, M, h, w)
+    return maps.amax(dim=(2, 3)).mean(dim=1), maps.mean(dim=1)  # the first is what the detector's forward computes
+
+
+def flipped_detector_scores(detector, past, target, read, cells: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """detector_scores of the clip mirrored left-right, the cell map mirrored back to the frame it came from."""
+    mirror = None if read is None else read.flip(-1)
+    logit, maps = detector_scores(detector, past.flip(-1), target.flip(-1), mirror, cells)
+    return logit, None if maps is None else maps.flip(-1)
+
+
 @torch.no_grad()
 def score_video(
     frames: np.ndarray,
@@ -131,11 +147,13 @@ def score_video(
     detector_reads_prediction: bool = False,
     cells: bool = False,
     psnr_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = psnr,
+    flip: bool = False,
 ) -> dict:
     """Scores of frames t..L-1 of one video; frames (L, H, W, C) uint8.
 
     `psnr_of(prediction, target)` gives each frame's PSNR (B,): `losses.psnr` with the evaluation's window and pool.
     With `cells` (a regions detector), also each frame's cell logits, averaged over members: "cells" (N, h, w).
+    With `flip`, the detector's scores (and cells) are the mean of the clip's and of the mirrored clip's.
     """
     x = to_tensor(frames)  # (L, C, H, W)
     positions = np.arange(t, len(frames))
@@ -152,13 +170,13 @@ def score_video(
             past = torch.stack([x[p - t_det : p].flatten(0, 1) for p in pos]).to(device)
             # A frames+error detector reads the prediction as it was trained to: rounded to 8 bits like the frames.
             read = to_tensor(to_uint8(prediction)).to(device) if detector_reads_prediction else None
-            if cells:
-                maps = cell_logits(detector, past, target, read).float()  # (B, M, h, w)
-                logit = maps.amax(dim=(2, 3)).mean(dim=1)  # what the detector's forward computes
-                out["cells"].append(maps.mean(dim=1).cpu().numpy())
-            else:
-                logit = detector(past, target, read).float()
+            logit, maps = detector_scores(detector, past, target, read, cells)
+            if flip:
+                logit_m, maps_m = flipped_detector_scores(detector, past, target, read, cells)
+                logit, maps = (logit + logit_m) / 2, None if maps is None else (maps + maps_m) / 2
             out["score_detector"].append(logit.cpu().numpy())
+            if maps is not None:
+                out["cells"].append(maps.cpu().numpy())
     return {
         k: (np.concatenate(v) if isinstance(v, list) and v else (None if isinstance(v, list) else v))
         for k, v in out.items()
@@ -194,7 +212,9 @@ def build_table(
         if info.length <= t:
             continue
         frames = np.asarray(cache.video("test", i))
-        s = score_video(frames, t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device, det_reads, cells, psnr_of)
+        s = score_video(
+            frames, t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device, det_reads, cells, psnr_of, cfg.flip
+        )
         cols["video"].append(np.full(len(s["frame"]), info.name, dtype=object))
         for k in ("frame", "psnr", "score_detector", "cells"):
             if s[k] is not None:
@@ -299,6 +319,7 @@ def run(
         "psnr_pool": cfg.psnr_pool,
         "alpha": cfg.alpha,
         "score_detector": DETECTOR_SCORE,
+        "flip": cfg.flip,
         "metrics": metrics,
         "references": REFERENCES.get(dataset, {}),
     }
