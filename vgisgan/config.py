@@ -342,8 +342,8 @@ class EvaluateConfig(StageConfig):
     flip: bool = Field(
         True,
         description="Also score each test clip mirrored left-right and take the mean of the detector's two logits "
-        "(test-time flip; the detector's cost doubles). On Ped2 it raised the detector's and the combined score's "
-        "AUC (docs/RESULTS.md); use --no-flip for a scene whose motion is not symmetric left to right.",
+        "(test-time flip; the detector's cost doubles). On Ped2 it raised the detector's AUC on every seed measured "
+        "(docs/RESULTS.md); turn it off for a scene whose normal motion is not the same mirrored.",
     )
     batch_size: int = Field(32, ge=1, le=4096, description="Clips per batch.")
     plots: bool = Field(
