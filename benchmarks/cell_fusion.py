@@ -13,8 +13,9 @@ K  fusion cell by cell: each member's logit of each cell of the regions head, pl
 
 Both use only the scores (no label enters a score); the labels measure them. Prints, as JSON, each score's
 micro AUC with per-video normalisation, without it, and macro AUC, and the evaluate artifact's own combined AUC
-beside the ones recomputed here: it must equal D2's for an eval of 0.16.0 or later, and "combined (before 0.16.0)"
-for an older one (the same models read the same test frames).
+beside the ones recomputed here: it must equal D2's for an eval of 0.16.0 (or a later one with `--no-flip`), and
+"combined (before 0.16.0)" for an older one (the same models read the same test frames). An eval with 0.17.0's
+test-time flip, the default since, scores the detector otherwise and matches neither.
 """
 
 from __future__ import annotations
