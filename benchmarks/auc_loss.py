@@ -50,9 +50,9 @@ def misordered_pairs(scores: np.ndarray, labels: np.ndarray, videos: np.ndarray)
             continue
         for i, vi in enumerate(names):
             pos = scores[abnormal & (videos == vi)]
-            above = len(neg) - np.searchsorted(neg, pos, side="right")  # normal frames strictly above each
-            ties = np.searchsorted(neg, pos, side="right") - np.searchsorted(neg, pos, side="left")
-            out[i, j] = (above.sum() + 0.5 * ties.sum()) / pairs * 100
+            below_or_tied = np.searchsorted(neg, pos, side="right")  # normal frames at or below each abnormal one
+            ties = below_or_tied - np.searchsorted(neg, pos, side="left")
+            out[i, j] = ((len(neg) - below_or_tied).sum() + 0.5 * ties.sum()) / pairs * 100
     return out, names
 
 

@@ -119,7 +119,7 @@ def _check_shape(art: Artifact, size, channels, cache: FrameCache, frames: Artif
         )
 
 
-def detector_scores(detector, past, target, read, cells: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _view_scores(detector, past, target, read, cells: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The detector's frame logits (B,) and, with `cells`, its cell logits averaged over members (B, h, w)."""
     if not cells:
         return detector(past, target, read).float(), None
@@ -127,11 +127,15 @@ def detector_scores(detector, past, target, read, cells: bool) -> tuple[torch.Te
     return maps.amax(dim=(2, 3)).mean(dim=1), maps.mean(dim=1)  # the first is what the detector's forward computes
 
 
-def flipped_detector_scores(detector, past, target, read, cells: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """detector_scores of the clip mirrored left-right, the cell map mirrored back to the frame it came from."""
+def detector_scores(detector, past, target, read, cells: bool, flip: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """_view_scores of the clip; with `flip`, the mean of those and of the clip mirrored left-right (its cell map
+    mirrored back onto the frame it came from)."""
+    logit, maps = _view_scores(detector, past, target, read, cells)
+    if not flip:
+        return logit, maps
     mirror = None if read is None else read.flip(-1)
-    logit, maps = detector_scores(detector, past.flip(-1), target.flip(-1), mirror, cells)
-    return logit, None if maps is None else maps.flip(-1)
+    logit_m, maps_m = _view_scores(detector, past.flip(-1), target.flip(-1), mirror, cells)
+    return (logit + logit_m) / 2, None if maps is None else (maps + maps_m.flip(-1)) / 2
 
 
 @torch.no_grad()
@@ -170,10 +174,7 @@ def score_video(
             past = torch.stack([x[p - t_det : p].flatten(0, 1) for p in pos]).to(device)
             # A frames+error detector reads the prediction as it was trained to: rounded to 8 bits like the frames.
             read = to_tensor(to_uint8(prediction)).to(device) if detector_reads_prediction else None
-            logit, maps = detector_scores(detector, past, target, read, cells)
-            if flip:
-                logit_m, maps_m = flipped_detector_scores(detector, past, target, read, cells)
-                logit, maps = (logit + logit_m) / 2, None if maps is None else (maps + maps_m) / 2
+            logit, maps = detector_scores(detector, past, target, read, cells, flip)
             out["score_detector"].append(logit.cpu().numpy())
             if maps is not None:
                 out["cells"].append(maps.cpu().numpy())
