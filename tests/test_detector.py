@@ -9,6 +9,7 @@ from vgisgan.config import DetectorConfig
 from vgisgan.data.cache import CacheWriter, FrameCache, VideoInfo
 from vgisgan.data.clips import to_tensor
 from vgisgan.data.examples import Examples
+from vgisgan.errors import VgisganError
 from vgisgan.probe import probe_rows
 from vgisgan.stages.train_detector import Trainer
 from vgisgan.store import Store
@@ -454,3 +455,58 @@ def test_the_region_plots_show_each_videos_highest_scoring_frame():
     assert np.allclose([p["p_abnormal"] for p in panels], 1 / (1 + np.exp([-1.0, -2.0])))  # titled with P, not logit
     assert (panels[0]["image"] == 4).all() and panels[0]["image"].shape == (2, 2, 1)
     assert (panels[0]["cells"] == 4).all() and (panels[1]["cells"] == 1).all()  # the rows' own maps
+
+
+def test_cell_levels_score_each_members_cells_against_their_level_in_each_view():
+    from vgisgan.models.detector import build_detector, cell_logits
+    from vgisgan.stages.evaluate import score_video
+
+    torch.manual_seed(0)
+    model = build_detector({"channels": 1, "t_past": 4, "width": 4, "head": "regions", "members": 2}).eval()
+    frames = np.random.default_rng(1).integers(0, 256, (9, 32, 32, 1), dtype=np.uint8)
+    x = to_tensor(frames)
+    past = torch.stack([x[p - 4 : p].flatten(0, 1) for p in range(4, 9)])  # (5, 4, 32, 32)
+    levels = {"plain": 3 * torch.rand(2, 2, 2), "mirrored": 3 * torch.rand(2, 2, 2)}  # (M, h, w)
+    with torch.no_grad():
+        plain = (cell_logits(model, past, x[4:]) - levels["plain"]).amax(dim=(2, 3)).mean(1)
+        mirrored = (cell_logits(model, past.flip(-1), x[4:].flip(-1)) - levels["mirrored"]).amax(dim=(2, 3)).mean(1)
+    out = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), flip=True, levels=levels)
+    assert np.allclose(out["score_detector"], ((plain + mirrored) / 2).numpy(), rtol=1e-5, atol=1e-5)
+    # The same level in every cell only shifts every frame's score by it: the ranking is the unlevelled one.
+    flat = {v: torch.full((2, 2, 2), 1.5) for v in ("plain", "mirrored")}
+    shifted = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), flip=True, levels=flat)
+    as_is = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), flip=True)
+    assert np.allclose(shifted["score_detector"], as_is["score_detector"] - 1.5, rtol=1e-5, atol=1e-5)
+
+
+def test_measure_levels_is_each_members_mean_cell_logit_over_its_videos(frames_store):
+    from vgisgan.levels import measure_levels
+    from vgisgan.models.detector import build_member, cell_logits
+
+    cache = FrameCache(Store(frames_store).resolve("frames/synthetic", "frames").path)
+    torch.manual_seed(0)
+    config = {"channels": 1, "t_past": 4, "width": 4, "head": "regions"}
+    members = [build_member(config).eval() for _ in range(2)]
+    levels = measure_levels(members, [[0], [1, 2]], cache, 4, 7, torch.device("cpu"))
+    assert set(levels) == {"plain", "mirrored"} and levels["plain"].shape == (2, 2, 2)
+    for m, (member, videos) in enumerate(zip(members, [[0], [1, 2]])):
+        per_video = {v: to_tensor(np.asarray(cache.video("train", v))) for v in videos}
+        clips = [(v, p) for v in videos for p in range(4, len(per_video[v]))]  # each frame with 4 past frames
+        past = torch.stack([per_video[v][p - 4 : p].flatten(0, 1) for v, p in clips])
+        target = torch.stack([per_video[v][p] for v, p in clips])
+        with torch.no_grad():
+            expected = cell_logits(member, past, target)[:, 0].mean(0)
+            mirrored = cell_logits(member, past.flip(-1), target.flip(-1))[:, 0].mean(0)
+        assert torch.allclose(levels["plain"][m], expected, atol=1e-5)
+        assert torch.allclose(levels["mirrored"][m], mirrored, atol=1e-5)
+        assert not torch.allclose(expected, mirrored, atol=1e-4)
+
+
+def test_load_levels_names_the_file_of_levels_that_do_not_fit(tmp_path):
+    from vgisgan.levels import LEVELS_FILE, load_levels, save_levels
+
+    assert load_levels(tmp_path, 3, torch.device("cpu")) is None  # a detector made before 0.18.0
+    save_levels({"plain": torch.zeros(2, 2, 2), "mirrored": torch.zeros(2, 2, 2)}, tmp_path)
+    assert load_levels(tmp_path, 2, torch.device("cpu"))["plain"].shape == (2, 2, 2)
+    with pytest.raises(VgisganError, match=f"{LEVELS_FILE}.*3 members.*train the detector again"):
+        load_levels(tmp_path, 3, torch.device("cpu"))

@@ -493,3 +493,22 @@ def test_psnr_window_benchmark_runs_on_a_trained_gan(tiny_run):
     out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     assert out["gan"] == "gan/synthetic@v1" and set(out["auc"]) == {"1.0", "0.5"}
     assert all(0 <= a <= 100 for w in out["auc"].values() for a in w.values())
+
+
+def test_the_detector_carries_cell_levels_and_evaluate_can_leave_them_out(tiny_run, tmp_path):
+    store = tiny_run[0]
+    det = Store(store).resolve("detector/synthetic@v1", "detector")  # the run's (other tests add versions)
+    assert (det.path / "cell_levels.safetensors").exists() and det.manifest.summary["cell_levels"] is True
+    assert "cell_levels.safetensors" in {f.path for f in det.manifest.files}
+    r = invoke("evaluate", "--no-cell-levels", "--detector", det.ref, "--name", "unlevelled", "--store", store)
+    assert r.exit_code == 0, r.output
+    arts = [Store(store).resolve(f"eval/{n}", "eval") for n in ("synthetic@v1", "unlevelled")]
+    levelled, as_is = (_read_scores(a.path / "scores.csv") for a in arts)
+    key = [(f["video"], f["frame"], f["psnr"]) for f in levelled]
+    assert key == [(q["video"], q["frame"], q["psnr"]) for q in as_is]
+    assert any(f["score_detector"] != q["score_detector"] for f, q in zip(levelled, as_is))
+    assert [a.manifest.summary["cell_levels"] for a in arts] == [True, False]
+    r = invoke("compare", "--csv", tmp_path / "c.csv", "--store", store)
+    assert r.exit_code == 0, r.output
+    by_eval = {row["eval"]: row["cell_levels"] for row in _read_scores(tmp_path / "c.csv")}
+    assert by_eval["eval/synthetic@v1"] == "True" and by_eval["eval/unlevelled@v1"] == "False"

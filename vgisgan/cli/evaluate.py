@@ -60,6 +60,7 @@ def evaluate(
     psnr_window: Optional[float] = typer.Option(None, "--psnr-window", help=C.help("psnr_window")),
     psnr_pool: Optional[int] = typer.Option(None, "--psnr-pool", help=C.help("psnr_pool")),
     flip: Optional[bool] = typer.Option(None, "--flip/--no-flip", help=C.help("flip")),
+    cell_levels: Optional[bool] = typer.Option(None, "--cell-levels/--no-cell-levels", help=C.help("cell_levels")),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help=C.help("batch_size")),
     plots: Optional[bool] = typer.Option(None, "--plots/--no-plots", help=C.help("plots")),
     device: str = DeviceOption,
@@ -81,6 +82,7 @@ def evaluate(
         psnr_window=psnr_window,
         psnr_pool=psnr_pool,
         flip=flip,
+        cell_levels=cell_levels,
         batch_size=batch_size,
         plots=plots,
     )

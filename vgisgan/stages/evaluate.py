@@ -5,7 +5,8 @@ Scores (higher = more abnormal):
                   or both compared at a coarser scale: EvaluateConfig.psnr_window, psnr_pool)
   score_detector  the detector's logit of abnormal (an ensemble's: the mean of its members' logits), not its sigmoid:
                   P(abnormal) rounds to 1.0 in float32 above a logit of about 16.6, tying the most confident frames;
-                  with EvaluateConfig.flip, the mean of its logits of the clip and of the clip mirrored left-right
+                  with EvaluateConfig.flip, the mean of its logits of the clip and of the clip mirrored left-right;
+                  with EvaluateConfig.cell_levels, each cell's logit less its normal level (vgisgan/levels.py)
   score_combined  alpha * z(score_psnr) + (1 - alpha) * z(score_detector), z over all test frames (no labels)
 Scores are computed per (video, frame) and joined to the labels by that key, never by position.
 """
@@ -26,6 +27,7 @@ from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import to_tensor, to_uint8
 from vgisgan.device import runtime
 from vgisgan.errors import VgisganError
+from vgisgan.levels import has_levels, load_levels
 from vgisgan.losses import psnr
 from vgisgan.metrics import combine, score_metrics
 from vgisgan.models.detector import cell_logits, reads_prediction, scores_regions
@@ -119,22 +121,29 @@ def _check_shape(art: Artifact, size, channels, cache: FrameCache, frames: Artif
         )
 
 
-def _view_scores(detector, past, target, read, cells: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The detector's frame logits (B,) and, with `cells`, its cell logits averaged over members (B, h, w)."""
-    if not cells:
+def _view_scores(detector, past, target, read, cells: bool, levels) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The detector's frame logits (B,) and, with `cells`, its cell logits averaged over members (B, h, w).
+
+    With `levels` (M, h, w), each member's cells are scored against their normal level (vgisgan/levels.py)."""
+    if not cells and levels is None:
         return detector(past, target, read).float(), None
     maps = cell_logits(detector, past, target, read).float()  # (B, M, h, w)
+    if levels is not None:
+        maps = maps - levels
     return maps.amax(dim=(2, 3)).mean(dim=1), maps.mean(dim=1)  # the first is what the detector's forward computes
 
 
-def detector_scores(detector, past, target, read, cells: bool, flip: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+def detector_scores(
+    detector, past, target, read, cells: bool, flip: bool, levels: dict[str, torch.Tensor] | None = None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """_view_scores of the clip; with `flip`, the mean of those and of the clip mirrored left-right (its cell map
-    mirrored back onto the frame it came from)."""
-    logit, maps = _view_scores(detector, past, target, read, cells)
+    mirrored back onto the frame it came from). `levels`: each view's cell levels, or None."""
+    plain, mirrored = (None, None) if levels is None else (levels["plain"], levels["mirrored"])
+    logit, maps = _view_scores(detector, past, target, read, cells, plain)
     if not flip:
         return logit, maps
     mirror = None if read is None else read.flip(-1)
-    logit_m, maps_m = _view_scores(detector, past.flip(-1), target.flip(-1), mirror, cells)
+    logit_m, maps_m = _view_scores(detector, past.flip(-1), target.flip(-1), mirror, cells, mirrored)
     return (logit + logit_m) / 2, None if maps is None else (maps + maps_m.flip(-1)) / 2
 
 
@@ -152,12 +161,14 @@ def score_video(
     cells: bool = False,
     psnr_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = psnr,
     flip: bool = False,
+    levels: dict[str, torch.Tensor] | None = None,
 ) -> dict:
     """Scores of frames t..L-1 of one video; frames (L, H, W, C) uint8.
 
     `psnr_of(prediction, target)` gives each frame's PSNR (B,): `losses.psnr` with the evaluation's window and pool.
     With `cells` (a regions detector), also each frame's cell logits, averaged over members: "cells" (N, h, w).
-    With `flip`, the detector's scores (and cells) are the mean of the clip's and of the mirrored clip's.
+    With `flip`, the detector's scores (and cells) are the mean of the clip's and of the mirrored clip's; with
+    `levels`, each cell is scored against its normal level (vgisgan/levels.py).
     """
     x = to_tensor(frames)  # (L, C, H, W)
     positions = np.arange(t, len(frames))
@@ -174,7 +185,7 @@ def score_video(
             past = torch.stack([x[p - t_det : p].flatten(0, 1) for p in pos]).to(device)
             # A frames+error detector reads the prediction as it was trained to: rounded to 8 bits like the frames.
             read = to_tensor(to_uint8(prediction)).to(device) if detector_reads_prediction else None
-            logit, maps = detector_scores(detector, past, target, read, cells, flip)
+            logit, maps = detector_scores(detector, past, target, read, cells, flip, levels)
             out["score_detector"].append(logit.cpu().numpy())
             if maps is not None:
                 out["cells"].append(maps.cpu().numpy())
@@ -191,6 +202,7 @@ def build_table(
     cfg: EvaluateConfig,
     device: torch.device,
     progress: Progress,
+    levels: dict[str, torch.Tensor] | None = None,
 ) -> dict:
     g_normal = det_model = None
     t_gan = t_det = 0
@@ -214,7 +226,19 @@ def build_table(
             continue
         frames = np.asarray(cache.video("test", i))
         s = score_video(
-            frames, t, g_normal, t_gan, det_model, t_det, cfg.batch_size, device, det_reads, cells, psnr_of, cfg.flip
+            frames,
+            t,
+            g_normal,
+            t_gan,
+            det_model,
+            t_det,
+            cfg.batch_size,
+            device,
+            det_reads,
+            cells,
+            psnr_of,
+            cfg.flip,
+            levels,
         )
         cols["video"].append(np.full(len(s["frame"]), info.name, dtype=object))
         for k in ("frame", "psnr", "score_detector", "cells"):
@@ -224,6 +248,16 @@ def build_table(
     table = {k: (np.concatenate(v) if v else None) for k, v in cols.items()}
     table["score_psnr"] = -table["psnr"] if table["psnr"] is not None else None
     return table
+
+
+def detector_levels(det: Artifact | None, cfg: EvaluateConfig, device: torch.device, notes: Notes):
+    """The detector's cell levels where it has them and cfg.cell_levels asks for them, else None."""
+    if det is None or not cfg.cell_levels:
+        return None
+    levels = load_levels(det.path, det.manifest.config.get("members", 1), device)
+    if levels is None and has_levels(det.manifest.config):
+        notes(f"{det.ref} has no cell levels (made before vgisgan 0.18.0): its cells are scored as they are")
+    return levels
 
 
 def join_labels(table: dict, cache: FrameCache) -> np.ndarray | None:
@@ -296,8 +330,9 @@ def run(
     if reused := try_reuse(store, "eval", name, key, force, notes):
         return reused
 
+    levels = detector_levels(det, cfg, device, notes)
     t0 = time.perf_counter()
-    table = build_table(cache, gan, det, cfg, device, progress)
+    table = build_table(cache, gan, det, cfg, device, progress, levels)
     seconds = time.perf_counter() - t0
     if table["score_psnr"] is not None and table["score_detector"] is not None:
         table["score_combined"] = combine(table["score_psnr"], table["score_detector"], cfg.alpha)
@@ -321,6 +356,7 @@ def run(
         "alpha": cfg.alpha,
         "score_detector": DETECTOR_SCORE,
         "flip": cfg.flip,
+        "cell_levels": levels is not None,
         "metrics": metrics,
         "references": REFERENCES.get(dataset, {}),
     }

@@ -26,6 +26,7 @@ from vgisgan.data.cache import FrameCache
 from vgisgan.data.examples import Examples, add_gan_predictions, load_examples, predictor_gan, split_examples
 from vgisgan.device import runtime
 from vgisgan.errors import VgisganError
+from vgisgan.levels import has_levels, held_out_videos, measure_levels, save_levels
 from vgisgan.models.detector import build_detector, build_member
 from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult, run_hash, try_reuse
@@ -202,6 +203,8 @@ def run(
         if cfg.members > 1:  # DetectorEnsemble's keys
             weights = [{f"members.{i}.{k}": v for k, v in w.items()} for i, w in enumerate(weights)]
         save_file({k: v.contiguous() for w in weights for k, v in w.items()}, str(draft.path / "detector.safetensors"))
+        if has_levels(config):
+            save_levels(held_out_levels(trainers, config, cfg, cache, device), draft.path)
         merge_logs([work / f"member{i}" / "log.csv" for i in range(cfg.members)], draft.path / "log.csv")
         probes = [t.best["probe_auc"] for t in trainers if "probe_auc" in t.best]
         summary = {
@@ -210,6 +213,7 @@ def run(
             "val_auc": round(float(np.mean([t.best["val_auc"] for t in trainers])), 4),
             "probe_auc": round(float(np.mean(probes)), 4) if probes else None,
             "members": cfg.members,
+            "cell_levels": has_levels(config),
             "train_examples": int(len(first[0].labels)),  # member 0's
             "val_examples": int(len(first[1].labels)),
             "seconds": round(time.perf_counter() - t0, 1),
@@ -217,6 +221,18 @@ def run(
         }
         art = draft.publish(config, inputs, summary, key)
     return StageResult(art, reused=False)
+
+
+def held_out_levels(
+    trainers: list["Trainer"], config: dict, cfg: DetectorConfig, cache: FrameCache, device: torch.device
+) -> dict[str, torch.Tensor]:
+    """Each member's cell levels, at its kept epoch, on the training videos it held out."""
+    members = []
+    for trainer in trainers:
+        model = build_member(config)
+        model.load_state_dict(trainer.best_weights)
+        members.append(model.to(device).eval())
+    return measure_levels(members, held_out_videos(config, cache), cache, int(config["t_past"]), cfg.batch_size, device)
 
 
 @dataclass

@@ -1,0 +1,87 @@
+"""Cell levels (vgisgan 0.18.0) on a store whose detector was trained before them, measured on the test labels.
+
+    python benchmarks/cell_levels.py --store STORE [--name ped2] [--eval ped2@v1] [--threads 1]
+
+Measures the levels of the store's `detector/NAME@v1` as train-detector does since 0.18.0 (each member's mean cell
+logit, in both views, on the training videos it held out; vgisgan/levels.py), then scores the test frames with
+them as `evaluate` does (with the test-time flip). The psnr score and the unlevelled detector score are the eval
+artifact's own (scores.csv), joined by (video, frame); the combined scores are 0.5 z(psnr) + 0.5 z(detector).
+Prints, as JSON, the micro AUC with per-video normalisation of the detector and combined scores without and with
+the levels, and the margins combined − psnr. No label enters a score; the labels measure them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+
+import numpy as np
+import torch
+
+from vgisgan.data.cache import FrameCache
+from vgisgan.levels import held_out_videos, measure_levels
+from vgisgan.metrics import combine, score_metrics
+from vgisgan.stages.evaluate import join_labels, score_video
+from vgisgan.stages.train_detector import load_detector
+from vgisgan.store import Store
+
+
+def read_eval(path) -> dict[str, np.ndarray]:
+    with open(path / "scores.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {
+        "video": np.array([r["video"] for r in rows], dtype=object),
+        "frame": np.array([int(r["frame"]) for r in rows]),
+        "score_psnr": np.array([float(r["score_psnr"]) for r in rows]),
+        "score_detector": np.array([float(r["score_detector"]) for r in rows]),
+    }
+
+
+def levelled_scores(cache: FrameCache, det, batch: int, device: torch.device) -> dict[tuple[str, int], float]:
+    """The detector's score of each test (video, frame), with the test-time flip and the measured levels."""
+    config = det.manifest.config
+    detector, t = load_detector(det.path, config, device), int(config["t_past"])
+    members = list(detector.members) if hasattr(detector, "members") else [detector]
+    levels = measure_levels(members, held_out_videos(config, cache), cache, t, batch, device)
+    out = {}
+    for i, info in enumerate(cache.videos("test")):
+        frames = np.asarray(cache.video("test", i))
+        s = score_video(frames, t, None, 0, detector, t, batch, device, flip=True, levels=levels)
+        out |= {(info.name, int(f)): float(v) for f, v in zip(s["frame"], s["score_detector"])}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--store", required=True)
+    ap.add_argument("--name", default="ped2", help="name of the frames and detector artifacts (@v1)")
+    ap.add_argument("--eval", default="ped2@v1", help="the evaluate artifact (with the flip) whose scores are reused")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    store = Store(args.store)
+    cache = FrameCache(store.resolve(f"frames/{args.name}@v1", "frames").path)
+    ev = store.resolve(f"eval/{args.eval}", "eval")
+    if not ev.manifest.summary.get("flip") or ev.manifest.summary.get("cell_levels"):
+        raise SystemExit(f"{ev.ref} must be scored with the test-time flip and without cell levels (vgisgan 0.17.0)")
+    table = read_eval(ev.path)
+    det = store.resolve(f"detector/{args.name}@v1", "detector")
+    levelled = levelled_scores(cache, det, args.batch, torch.device("cpu"))
+    table["levelled"] = np.array([levelled[(v, int(f))] for v, f in zip(table["video"], table["frame"])])
+    labels = join_labels(table, cache)
+
+    def auc(score: np.ndarray) -> float:
+        return 100 * score_metrics(labels, score, table["video"], table["frame"])["per-video"]["micro_auc"]
+
+    psnr = auc(table["score_psnr"])
+    out = {"psnr": round(psnr, 3)}
+    for name, det_score in (("without levels", table["score_detector"]), ("with levels", table["levelled"])):
+        comb = auc(combine(table["score_psnr"], det_score, 0.5))
+        out[name] = {"detector": round(auc(det_score), 3), "combined": round(comb, 3), "margin": round(comb - psnr, 3)}
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
