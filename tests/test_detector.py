@@ -405,15 +405,23 @@ def test_evaluate_scores_a_frame_by_the_detectors_logit():
     assert len(np.unique(torch.sigmoid(torch.from_numpy(expected)).numpy())) < 5  # P would have tied them
 
 
-def test_the_test_time_flip_averages_the_clips_and_the_mirrored_clips_logits():
-    from vgisgan.models.detector import build_detector, cell_logits
-    from vgisgan.stages.evaluate import score_video
+def _regions_pair_and_clip(frame_seed: int):
+    """A two-member regions detector (2x2 cells on 32x32 frames), a random 9-frame clip, and its frames 4..8 with
+    their 4 past frames: (model, frames (9, 32, 32, 1) uint8, x (9, 1, 32, 32), past (5, 4, 32, 32))."""
+    from vgisgan.models.detector import build_detector
 
     torch.manual_seed(0)
     model = build_detector({"channels": 1, "t_past": 4, "width": 4, "head": "regions", "members": 2}).eval()
-    frames = np.random.default_rng(0).integers(0, 256, (9, 32, 32, 1), dtype=np.uint8)
+    frames = np.random.default_rng(frame_seed).integers(0, 256, (9, 32, 32, 1), dtype=np.uint8)
     x = to_tensor(frames)
-    past = torch.stack([x[p - 4 : p].flatten(0, 1) for p in range(4, 9)])  # (5, 4, 32, 32)
+    return model, frames, x, torch.stack([x[p - 4 : p].flatten(0, 1) for p in range(4, 9)])
+
+
+def test_the_test_time_flip_averages_the_clips_and_the_mirrored_clips_logits():
+    from vgisgan.models.detector import cell_logits
+    from vgisgan.stages.evaluate import score_video
+
+    model, frames, x, past = _regions_pair_and_clip(0)
     with torch.no_grad():
         expected = ((model(past, x[4:]) + model(past.flip(-1), x[4:].flip(-1))) / 2).numpy()
         mirrored = cell_logits(model, past.flip(-1), x[4:].flip(-1)).mean(1).flip(-1)  # (5, h, w), back on the frame
@@ -458,14 +466,10 @@ def test_the_region_plots_show_each_videos_highest_scoring_frame():
 
 
 def test_cell_levels_score_each_members_cells_against_their_level_in_each_view():
-    from vgisgan.models.detector import build_detector, cell_logits
+    from vgisgan.models.detector import cell_logits
     from vgisgan.stages.evaluate import score_video
 
-    torch.manual_seed(0)
-    model = build_detector({"channels": 1, "t_past": 4, "width": 4, "head": "regions", "members": 2}).eval()
-    frames = np.random.default_rng(1).integers(0, 256, (9, 32, 32, 1), dtype=np.uint8)
-    x = to_tensor(frames)
-    past = torch.stack([x[p - 4 : p].flatten(0, 1) for p in range(4, 9)])  # (5, 4, 32, 32)
+    model, frames, x, past = _regions_pair_and_clip(1)
     levels = {"plain": 3 * torch.rand(2, 2, 2), "mirrored": 3 * torch.rand(2, 2, 2)}  # (M, h, w)
     with torch.no_grad():
         plain = (cell_logits(model, past, x[4:]) - levels["plain"]).amax(dim=(2, 3)).mean(1)

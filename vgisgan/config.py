@@ -349,7 +349,7 @@ class EvaluateConfig(StageConfig):
         True,
         description="Score each region of a regions detector against its own normal level (its mean logit on the "
         "training videos the detector held out, measured by train-detector since 0.18.0) instead of as it is, so a "
-        "rise at a quiet edge counts as much as one on the busy walkway (docs/methods.md). Detectors without "
+        "rise at a quiet edge counts as much as one on the busy walkway (docs/architecture.md). Detectors without "
         "levels are scored as they are.",
     )
     batch_size: int = Field(32, ge=1, le=4096, description="Clips per batch.")

@@ -65,9 +65,8 @@ def measure_levels(
                 pos = range(start, min(start + batch, len(x)))
                 past = torch.stack([x[p - t_past : p].flatten(0, 1) for p in pos]).to(device)  # (B, T*C, H, W)
                 target = x[list(pos)].to(device)
-                sums["plain"] = sums["plain"] + cell_logits(member, past, target).float().sum(0).cpu()  # (1, h, w)
-                mirrored = cell_logits(member, past.flip(-1), target.flip(-1)).float()
-                sums["mirrored"] = sums["mirrored"] + mirrored.sum(0).cpu()
+                for view, clip in zip(VIEWS, ((past, target), (past.flip(-1), target.flip(-1)))):
+                    sums[view] = sums[view] + cell_logits(member, *clip).float().sum(0).cpu()  # (1, h, w)
                 count += len(pos)
         if count == 0:
             raise VgisganError("the held-out training videos have no frame with enough past frames to level the cells")

@@ -4,6 +4,8 @@ The examples (vgisgan/data/examples.py): each pseudo-anomaly against the real fr
 optionally the normal generator's prediction, from whole training videos; others are held out. Each epoch
 is scored on the held-out videos twice: on the method's own pseudo-anomalies (val_auc) and on the
 method-independent probe of vgisgan/probe.py (probe_auc); `select_by` says which one picks the kept epoch.
+Once the epochs are kept, a regions detector of frames also gets each cell's level on the held-out videos
+(vgisgan/levels.py), which evaluate scores its cells against.
 """
 
 from __future__ import annotations
@@ -224,7 +226,7 @@ def run(
 
 
 def held_out_levels(
-    trainers: list["Trainer"], config: dict, cfg: DetectorConfig, cache: FrameCache, device: torch.device
+    trainers: list[Trainer], config: dict, cfg: DetectorConfig, cache: FrameCache, device: torch.device
 ) -> dict[str, torch.Tensor]:
     """Each member's cell levels, at its kept epoch, on the training videos it held out."""
     members = []
