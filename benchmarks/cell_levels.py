@@ -7,7 +7,8 @@ logit, in both views, on the training videos it held out; vgisgan/levels.py), th
 them as `evaluate` does (with the test-time flip). The psnr score and the unlevelled detector score are the eval
 artifact's own (scores.csv), joined by (video, frame); the combined scores are 0.5 z(psnr) + 0.5 z(detector).
 Prints, as JSON, the micro AUC with per-video normalisation of the detector and combined scores without and with
-the levels, and the margins combined − psnr. No label enters a score; the labels measure them.
+the levels, the margins combined − psnr, and the map of plain levels averaged over the members (h rows of w).
+No label enters a score; the labels measure them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 from vgisgan.data.cache import FrameCache
 from vgisgan.levels import held_out_videos, measure_levels
 from vgisgan.metrics import combine, score_metrics
+from vgisgan.models.detector import members_of
 from vgisgan.stages.evaluate import join_labels, score_video
 from vgisgan.stages.train_detector import load_detector
 from vgisgan.store import Store
@@ -38,18 +40,20 @@ def read_eval(path) -> dict[str, np.ndarray]:
     }
 
 
-def levelled_scores(cache: FrameCache, det, batch: int, device: torch.device) -> dict[tuple[str, int], float]:
-    """The detector's score of each test (video, frame), with the test-time flip and the measured levels."""
+def levelled_scores(
+    cache: FrameCache, det, batch: int, device: torch.device
+) -> tuple[dict[tuple[str, int], float], dict[str, torch.Tensor]]:
+    """The detector's score of each test (video, frame), with the test-time flip and the measured levels; and those
+    levels."""
     config = det.manifest.config
     detector, t = load_detector(det.path, config, device), int(config["t_past"])
-    members = list(detector.members) if hasattr(detector, "members") else [detector]
-    levels = measure_levels(members, held_out_videos(config, cache), cache, t, batch, device)
+    levels = measure_levels(members_of(detector), held_out_videos(config, cache), cache, t, batch, device)
     out = {}
     for i, info in enumerate(cache.videos("test")):
         frames = np.asarray(cache.video("test", i))
         s = score_video(frames, t, None, 0, detector, t, batch, device, flip=True, levels=levels)
         out |= {(info.name, int(f)): float(v) for f, v in zip(s["frame"], s["score_detector"])}
-    return out
+    return out, levels
 
 
 def main() -> None:
@@ -68,7 +72,7 @@ def main() -> None:
         raise SystemExit(f"{ev.ref} must be scored with the test-time flip and without cell levels (vgisgan 0.17.0)")
     table = read_eval(ev.path)
     det = store.resolve(f"detector/{args.name}@v1", "detector")
-    levelled = levelled_scores(cache, det, args.batch, torch.device("cpu"))
+    levelled, levels = levelled_scores(cache, det, args.batch, torch.device("cpu"))
     table["levelled"] = np.array([levelled[(v, int(f))] for v, f in zip(table["video"], table["frame"])])
     labels = join_labels(table, cache)
 
@@ -76,7 +80,8 @@ def main() -> None:
         return 100 * score_metrics(labels, score, table["video"], table["frame"])["per-video"]["micro_auc"]
 
     psnr = auc(table["score_psnr"])
-    out = {"psnr": round(psnr, 3)}
+    level_map = [[round(float(v), 1) for v in row] for row in levels["plain"].mean(0)]  # (h, w)
+    out = {"psnr": round(psnr, 3), "plain levels, members averaged": level_map}
     for name, det_score in (("without levels", table["score_detector"]), ("with levels", table["levelled"])):
         comb = auc(combine(table["score_psnr"], det_score, 0.5))
         out[name] = {"detector": round(auc(det_score), 3), "combined": round(comb, 3), "margin": round(comb - psnr, 3)}

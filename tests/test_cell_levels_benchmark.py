@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import invoke, load_benchmark
+from safetensors.torch import load_file
 
 from vgisgan.data.cache import FrameCache
 from vgisgan.store import Store
@@ -29,12 +30,14 @@ def test_the_benchmarks_levelled_scores_are_evaluates(run_store):
     store = Store(run_store)
     cache = FrameCache(store.resolve("frames/synthetic@v1", "frames").path)
     det = store.resolve("detector/synthetic@v1", "detector")
-    scores = script.levelled_scores(cache, det, 16, torch.device("cpu"))
+    scores, levels = script.levelled_scores(cache, det, 16, torch.device("cpu"))
     with open(store.resolve("eval/synthetic@v1", "eval").path / "scores.csv", newline="") as f:
         evaluated = {(r["video"], int(r["frame"])): float(r["score_detector"]) for r in csv.DictReader(f)}
     assert set(scores) == set(evaluated)
     keys = sorted(evaluated)
     assert np.allclose([scores[k] for k in keys], [evaluated[k] for k in keys], rtol=1e-4, atol=1e-4)
+    stored = load_file(str(det.path / "cell_levels.safetensors"))  # what train-detector measured
+    assert all(torch.allclose(levels[v], stored[v], atol=1e-5) for v in ("plain", "mirrored"))
 
 
 def test_the_benchmark_reports_the_unlevelled_eval_and_the_levelled_one(run_store, capsys, monkeypatch, keep_threads):

@@ -2,8 +2,9 @@
 
 A regions detector scores a frame by its most abnormal cell. Cells differ in how high they sit on normal video:
 on Ped2 (seed 24's detector, members averaged) the walkway's busiest cells sit near -5.2 on held-out normal video,
-the lawn and the frame's left edge near -7 to -8, so a cyclist entering at the edge can raise his cell by two
-logits and still stay below the walkway's usual level: the frame's maximum barely moves. Scoring each
+the lawn and the frame's left edge near -7 to -8 (benchmarks/cell_levels.py prints the map), so a cyclist entering
+at the edge who raises his cell by about a logit still stays below the walkway's usual level: the frame's maximum
+barely moves. Scoring each
 cell against its own level (its logit minus its mean on normal video) lets a rise anywhere count alike.
 
 The levels are measured in train-detector on the training videos the detector held out (never trained on), so

@@ -113,6 +113,11 @@ class DetectorEnsemble(nn.Module):
         return torch.stack([m(past, candidate, prediction) for m in self.members]).mean(dim=0)  # (B,)
 
 
+def members_of(model: nn.Module) -> list[nn.Module]:
+    """An ensemble's members, or the detector alone."""
+    return list(model.members) if isinstance(model, DetectorEnsemble) else [model]
+
+
 def cell_logits(
     model: nn.Module, past: torch.Tensor, candidate: torch.Tensor, prediction: torch.Tensor | None = None
 ) -> torch.Tensor:
@@ -121,7 +126,7 @@ def cell_logits(
     The detector's frame logit is the mean over members of each member's largest cell, so it can be computed
     from these maps without a second pass.
     """
-    members = list(model.members) if isinstance(model, DetectorEnsemble) else [model]
+    members = members_of(model)
     if not all(isinstance(m, Detector) and m.head == "regions" for m in members):
         raise ValueError("only a detector with the regions head scores cells (this one pools the frame)")
     return torch.stack([m.region_logits(m.feature_maps(past, candidate, prediction)) for m in members], dim=1)
