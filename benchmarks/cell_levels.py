@@ -1,14 +1,16 @@
-"""Cell levels (vgisgan 0.18.0) on a store whose detector was trained before them, measured on the test labels.
+"""Cell levels (vgisgan 0.18.0) and reversed views (0.19.0) on a store whose detector had neither, on the test labels.
 
     python benchmarks/cell_levels.py --store STORE [--name ped2] [--eval ped2@v1] [--threads 1]
 
-Measures the levels of the store's `detector/NAME@v1` as train-detector does since 0.18.0 (each member's mean cell
-logit, in both views, on the training videos it held out; vgisgan/levels.py), then scores the test frames with
-them as `evaluate` does (with the test-time flip). The psnr score and the unlevelled detector score are the eval
-artifact's own (scores.csv), joined by (video, frame); the combined scores are 0.5 z(psnr) + 0.5 z(detector).
-Prints, as JSON, the micro AUC with per-video normalisation of the detector and combined scores without and with
-the levels, the margins combined − psnr, and the map of plain levels averaged over the members (h rows of w).
-No label enters a score; the labels measure them.
+Measures the levels of the store's `detector/NAME@v1` as train-detector does since 0.19.0 (each member's mean cell
+logit, in each view of the window, on the training videos it held out; vgisgan/levels.py), then scores the test
+frames with them as `evaluate` does: with the plain and mirrored views (0.18.0), and with the reversed views too
+(0.19.0; vgisgan/views.py). The psnr score and the unlevelled detector score are the eval artifact's own
+(scores.csv; it must be scored with the test-time flip and without levels, as 0.17.0 did or `--no-cell-levels
+--no-reverse` does), joined by (video, frame); the combined scores are 0.5 z(psnr) + 0.5 z(detector). Prints, as
+JSON, the micro AUC with per-video normalisation of the detector and combined scores of each, the margins combined −
+psnr, and the map of plain levels averaged over the members (h rows of w). No label enters a score; the labels
+measure them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from vgisgan.models.detector import members_of
 from vgisgan.stages.evaluate import join_labels, score_video
 from vgisgan.stages.train_detector import load_detector
 from vgisgan.store import Store
+from vgisgan.views import chosen_views
+
+VIEW_SETS = {"with levels": chosen_views(True, False), "with levels, reversed too": chosen_views(True, True)}
 
 
 def read_eval(path) -> dict[str, np.ndarray]:
@@ -42,17 +47,17 @@ def read_eval(path) -> dict[str, np.ndarray]:
 
 def levelled_scores(
     cache: FrameCache, det, batch: int, device: torch.device
-) -> tuple[dict[tuple[str, int], float], dict[str, torch.Tensor]]:
-    """The detector's score of each test (video, frame), with the test-time flip and the measured levels; and those
-    levels."""
+) -> tuple[dict[str, dict[tuple[str, int], float]], dict[str, torch.Tensor]]:
+    """For each of VIEW_SETS, the detector's levelled score of each test (video, frame); and the measured levels."""
     config = det.manifest.config
     detector, t = load_detector(det.path, config, device), int(config["t_past"])
     levels = measure_levels(members_of(detector), held_out_videos(config, cache), cache, t, batch, device)
-    out = {}
+    out: dict[str, dict[tuple[str, int], float]] = {name: {} for name in VIEW_SETS}
     for i, info in enumerate(cache.videos("test")):
         frames = np.asarray(cache.video("test", i))
-        s = score_video(frames, t, None, 0, detector, t, batch, device, flip=True, levels=levels)
-        out |= {(info.name, int(f)): float(v) for f, v in zip(s["frame"], s["score_detector"])}
+        for name, views in VIEW_SETS.items():
+            s = score_video(frames, t, None, 0, detector, t, batch, device, views=views, levels=levels)
+            out[name] |= {(info.name, int(f)): float(v) for f, v in zip(s["frame"], s["score_detector"])}
     return out, levels
 
 
@@ -60,7 +65,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--store", required=True)
     ap.add_argument("--name", default="ped2", help="name of the frames and detector artifacts (@v1)")
-    ap.add_argument("--eval", default="ped2@v1", help="the evaluate artifact (with the flip) whose scores are reused")
+    ap.add_argument("--eval", default="ped2@v1", help="the evaluate artifact (flip, no levels) whose scores are reused")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -68,12 +73,12 @@ def main() -> None:
     store = Store(args.store)
     cache = FrameCache(store.resolve(f"frames/{args.name}@v1", "frames").path)
     ev = store.resolve(f"eval/{args.eval}", "eval")
-    if not ev.manifest.summary.get("flip") or ev.manifest.summary.get("cell_levels"):
-        raise SystemExit(f"{ev.ref} must be scored with the test-time flip and without cell levels (vgisgan 0.17.0)")
+    s = ev.manifest.summary
+    if not s.get("flip") or s.get("cell_levels") or s.get("reverse"):
+        raise SystemExit(f"{ev.ref} must be scored with the test-time flip, without cell levels and reversed views")
     table = read_eval(ev.path)
     det = store.resolve(f"detector/{args.name}@v1", "detector")
     levelled, levels = levelled_scores(cache, det, args.batch, torch.device("cpu"))
-    table["levelled"] = np.array([levelled[(v, int(f))] for v, f in zip(table["video"], table["frame"])])
     labels = join_labels(table, cache)
 
     def auc(score: np.ndarray) -> float:
@@ -82,7 +87,11 @@ def main() -> None:
     psnr = auc(table["score_psnr"])
     level_map = [[round(float(v), 1) for v in row] for row in levels["plain"].mean(0)]  # (h, w)
     out = {"psnr": round(psnr, 3), "plain levels, members averaged": level_map}
-    for name, det_score in (("without levels", table["score_detector"]), ("with levels", table["levelled"])):
+    det_scores = {"without levels": table["score_detector"]} | {
+        name: np.array([by_key[(v, int(f))] for v, f in zip(table["video"], table["frame"])])
+        for name, by_key in levelled.items()
+    }
+    for name, det_score in det_scores.items():
         comb = auc(combine(table["score_psnr"], det_score, 0.5))
         out[name] = {"detector": round(auc(det_score), 3), "combined": round(comb, 3), "margin": round(comb - psnr, 3)}
     print(json.dumps(out, indent=1))

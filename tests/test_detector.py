@@ -405,6 +405,9 @@ def test_evaluate_scores_a_frame_by_the_detectors_logit():
     assert len(np.unique(torch.sigmoid(torch.from_numpy(expected)).numpy())) < 5  # P would have tied them
 
 
+FLIP = ("plain", "mirrored")  # the views of 0.17.0's test-time flip
+
+
 def _regions_pair_and_clip(frame_seed: int):
     """A two-member regions detector (2x2 cells on 32x32 frames), a random 9-frame clip, and its frames 4..8 with
     their 4 past frames: (model, frames (9, 32, 32, 1) uint8, x (9, 1, 32, 32), past (5, 4, 32, 32))."""
@@ -427,14 +430,14 @@ def test_the_test_time_flip_averages_the_clips_and_the_mirrored_clips_logits():
         mirrored = cell_logits(model, past.flip(-1), x[4:].flip(-1)).mean(1).flip(-1)  # (5, h, w), back on the frame
         maps = cell_logits(model, past, x[4:]).mean(1) + mirrored
     for cells in (False, True):
-        out = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), cells=cells, flip=True)
+        out = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), cells=cells, views=FLIP)
         assert np.allclose(out["score_detector"], expected, rtol=1e-5, atol=1e-5)
     assert np.allclose(out["cells"], maps.numpy() / 2, rtol=1e-5, atol=1e-5)  # mirrored back onto the frame
     plain = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"))["score_detector"]
     assert not np.allclose(plain, expected, atol=1e-3)
     # A clip that is its own mirror image scores the same either way.
     symmetric = np.concatenate([frames[:, :, :16], frames[:, :, :16][:, :, ::-1]], axis=2)
-    a, b = (score_video(symmetric, 4, None, 0, model, 4, 3, torch.device("cpu"), flip=f) for f in (False, True))
+    a, b = (score_video(symmetric, 4, None, 0, model, 4, 3, torch.device("cpu"), views=v) for v in (("plain",), FLIP))
     assert np.allclose(a["score_detector"], b["score_detector"], rtol=1e-5, atol=1e-5)
 
 
@@ -474,16 +477,16 @@ def test_cell_levels_score_each_members_cells_against_their_level_in_each_view()
     with torch.no_grad():
         plain = (cell_logits(model, past, x[4:]) - levels["plain"]).amax(dim=(2, 3)).mean(1)
         mirrored = (cell_logits(model, past.flip(-1), x[4:].flip(-1)) - levels["mirrored"]).amax(dim=(2, 3)).mean(1)
-    out = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), flip=True, levels=levels)
+    out = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), views=FLIP, levels=levels)
     assert np.allclose(out["score_detector"], ((plain + mirrored) / 2).numpy(), rtol=1e-5, atol=1e-5)
     # The same level in every cell only shifts every frame's score by it: the ranking is the unlevelled one.
     flat = {v: torch.full((2, 2, 2), 1.5) for v in ("plain", "mirrored")}
-    shifted = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), flip=True, levels=flat)
-    as_is = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), flip=True)
+    shifted = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), views=FLIP, levels=flat)
+    as_is = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), views=FLIP)
     assert np.allclose(shifted["score_detector"], as_is["score_detector"] - 1.5, rtol=1e-5, atol=1e-5)
 
 
-def test_measure_levels_is_each_members_mean_cell_logit_over_its_videos(frames_store):
+def test_measure_levels_is_each_members_mean_cell_logit_over_its_videos_in_each_view(frames_store):
     from vgisgan.levels import measure_levels
     from vgisgan.models.detector import build_member, cell_logits
 
@@ -492,25 +495,88 @@ def test_measure_levels_is_each_members_mean_cell_logit_over_its_videos(frames_s
     config = {"channels": 1, "t_past": 4, "width": 4, "head": "regions"}
     members = [build_member(config).eval() for _ in range(2)]
     levels = measure_levels(members, [[0], [1, 2]], cache, 4, 7, torch.device("cpu"))
-    assert set(levels) == {"plain", "mirrored"} and levels["plain"].shape == (2, 2, 2)
+    assert set(levels) == {"plain", "mirrored", "reversed", "reversed-mirrored"} and levels["plain"].shape == (2, 2, 2)
     for m, (member, videos) in enumerate(zip(members, [[0], [1, 2]])):
         per_video = {v: to_tensor(np.asarray(cache.video("train", v))) for v in videos}
         clips = [(v, p) for v in videos for p in range(4, len(per_video[v]))]  # each frame with 4 past frames
         past = torch.stack([per_video[v][p - 4 : p].flatten(0, 1) for v, p in clips])
         target = torch.stack([per_video[v][p] for v, p in clips])
+        backwards = torch.stack([per_video[v][[p, p - 1, p - 2, p - 3]].flatten(0, 1) for v, p in clips])
+        first = torch.stack([per_video[v][p - 4] for v, p in clips])  # the reversed window's candidate
         with torch.no_grad():
-            expected = cell_logits(member, past, target)[:, 0].mean(0)
-            mirrored = cell_logits(member, past.flip(-1), target.flip(-1))[:, 0].mean(0)
-        assert torch.allclose(levels["plain"][m], expected, atol=1e-5)
-        assert torch.allclose(levels["mirrored"][m], mirrored, atol=1e-5)
-        assert not torch.allclose(expected, mirrored, atol=1e-4)
+            expected = {
+                "plain": cell_logits(member, past, target),
+                "mirrored": cell_logits(member, past.flip(-1), target.flip(-1)),
+                "reversed": cell_logits(member, backwards, first),
+                "reversed-mirrored": cell_logits(member, backwards.flip(-1), first.flip(-1)),
+            }
+        for view, cells in expected.items():
+            assert torch.allclose(levels[view][m], cells[:, 0].mean(0), atol=1e-5), view
+        assert not torch.allclose(levels["plain"][m], levels["mirrored"][m], atol=1e-4)
+        assert not torch.allclose(expected["plain"], expected["reversed"], atol=1e-4)  # each window's, not their mean
 
 
 def test_load_levels_names_the_file_of_levels_that_do_not_fit(tmp_path):
     from vgisgan.levels import LEVELS_FILE, load_levels, save_levels
 
     assert load_levels(tmp_path, 3, torch.device("cpu")) is None  # a detector made before 0.18.0
-    save_levels({"plain": torch.zeros(2, 2, 2), "mirrored": torch.zeros(2, 2, 2)}, tmp_path)
-    assert load_levels(tmp_path, 2, torch.device("cpu"))["plain"].shape == (2, 2, 2)
+    save_levels({"plain": torch.zeros(2, 2, 2), "mirrored": torch.zeros(2, 2, 2)}, tmp_path)  # as 0.18.0 wrote
+    assert set(load_levels(tmp_path, 2, torch.device("cpu"))) == {"plain", "mirrored"}
     with pytest.raises(VgisganError, match=f"{LEVELS_FILE}.*3 members.*train the detector again"):
         load_levels(tmp_path, 3, torch.device("cpu"))
+    save_levels({"plain": torch.zeros(2, 2, 2), "reversed": torch.zeros(2, 2, 2)}, tmp_path)
+    with pytest.raises(VgisganError, match=f"{LEVELS_FILE}.*plain and mirrored views"):
+        load_levels(tmp_path, 2, torch.device("cpu"))
+
+
+def test_the_reversed_views_score_the_same_window_played_backwards():
+    from vgisgan.models.detector import cell_logits
+    from vgisgan.stages.evaluate import score_video
+    from vgisgan.views import chosen_views, detector_scores
+
+    model, frames, x, past = _regions_pair_and_clip(2)
+    backwards = torch.stack([x[[p, p - 1, p - 2, p - 3]].flatten(0, 1) for p in range(4, 9)])  # newest frame first
+    first = x[0:5]  # frame p-4 of the window that ends at frame p: the reversed view's candidate
+    clips = {
+        "plain": (past, x[4:]),
+        "mirrored": (past.flip(-1), x[4:].flip(-1)),
+        "reversed": (backwards, first),
+        "reversed-mirrored": (backwards.flip(-1), first.flip(-1)),
+    }
+    levels = {v: 3 * torch.rand(2, 2, 2) for v in clips}  # (M, h, w)
+    with torch.no_grad():
+        each = {v: (cell_logits(model, *c) - levels[v]).amax(dim=(2, 3)).mean(1) for v, c in clips.items()}
+    assert chosen_views(True, True) == tuple(clips)
+    assert chosen_views(False, True) == ("plain", "reversed") and chosen_views(False, False) == ("plain",)
+    out = score_video(frames, 4, None, 0, model, 4, 3, torch.device("cpu"), views=tuple(clips), levels=levels)
+    assert np.allclose(out["score_detector"], torch.stack(list(each.values())).mean(0).numpy(), rtol=1e-5, atol=1e-5)
+    backwards_only = score_video(
+        frames, 4, None, 0, model, 4, 3, torch.device("cpu"), views=("reversed",), levels=levels
+    )
+    assert np.allclose(backwards_only["score_detector"], each["reversed"].numpy(), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="no reversed view"):  # the prediction is of frame p, not of frame p-4
+        detector_scores(model, past, x[4:], x[4:], False, ("plain", "reversed"))
+
+
+def test_evaluate_uses_the_reversed_views_only_where_they_apply():
+    from types import SimpleNamespace
+
+    from vgisgan.config import EvaluateConfig
+    from vgisgan.stages.evaluate import detector_views
+
+    regions = {"head": "regions", "inputs": "frames"}
+    four = {v: torch.zeros(1, 2, 2) for v in ("plain", "mirrored", "reversed", "reversed-mirrored")}
+    cases = [  # (config, levels, flip, the views, a note)
+        (regions, four, True, ("plain", "mirrored", "reversed", "reversed-mirrored"), None),
+        (regions, four, False, ("plain", "reversed"), None),
+        (regions, None, True, ("plain", "mirrored", "reversed", "reversed-mirrored"), None),  # e.g. --no-cell-levels
+        (regions, {v: four[v] for v in ("plain", "mirrored")}, True, ("plain", "mirrored"), "before vgisgan 0.19.0"),
+        (regions | {"inputs": "frames+error"}, None, True, ("plain", "mirrored"), "from frames alone"),
+        ({"arch": "ognet"}, None, True, ("plain", "mirrored"), "from frames alone"),
+    ]
+    for config, levels, flip, views, note in cases:
+        notes: list[str] = []
+        det = SimpleNamespace(ref="detector/x@v1", manifest=SimpleNamespace(config=config))
+        assert detector_views(det, EvaluateConfig(flip=flip), levels, notes.append) == views
+        assert (note is None and not notes) or (len(notes) == 1 and note in notes[0] and "detector/x@v1" in notes[0])
+    assert detector_views(det, EvaluateConfig(reverse=False), None, notes.append) == ("plain", "mirrored")

@@ -185,7 +185,8 @@ def test_oracle_scores_give_auc_one_and_their_inverse_zero(tmp_path, monkeypatch
     model = GanModelConfig(channels=1, size=(16, 16), t_past=4, width=4, depth=1, d_width=4)
     monkeypatch.setattr("vgisgan.gan.load_generators", lambda *a: (model, g, g))
     monkeypatch.setattr("vgisgan.stages.train_detector.load_detector", lambda *a: BrightnessDetector(sign))
-    art = evaluate.run(EvaluateConfig(), store).artifact
+    # The oracle judges the candidate frame alone: a reversed view's candidate is the window's first frame.
+    art = evaluate.run(EvaluateConfig(reverse=False), store).artifact
     m = art.manifest.summary["metrics"]
     for score in ("score_psnr", "score_detector", "score_combined"):
         for protocol in ("per-video", "none"):
@@ -495,20 +496,27 @@ def test_psnr_window_benchmark_runs_on_a_trained_gan(tiny_run):
     assert all(0 <= a <= 100 for w in out["auc"].values() for a in w.values())
 
 
-def test_the_detector_carries_cell_levels_and_evaluate_can_leave_them_out(tiny_run, tmp_path):
+def test_the_detector_carries_cell_levels_and_evaluate_can_leave_them_and_the_reversed_views_out(tiny_run, tmp_path):
     store = tiny_run[0]
     det = Store(store).resolve("detector/synthetic@v1", "detector")  # the run's (other tests add versions)
     assert (det.path / "cell_levels.safetensors").exists() and det.manifest.summary["cell_levels"] is True
     assert "cell_levels.safetensors" in {f.path for f in det.manifest.files}
-    r = invoke("evaluate", "--no-cell-levels", "--detector", det.ref, "--name", "unlevelled", "--store", store)
-    assert r.exit_code == 0, r.output
-    arts = [Store(store).resolve(f"eval/{n}", "eval") for n in ("synthetic@v1", "unlevelled")]
-    levelled, as_is = (_read_scores(a.path / "scores.csv") for a in arts)
-    key = [(f["video"], f["frame"], f["psnr"]) for f in levelled]
-    assert key == [(q["video"], q["frame"], q["psnr"]) for q in as_is]
-    assert any(f["score_detector"] != q["score_detector"] for f, q in zip(levelled, as_is))
-    assert [a.manifest.summary["cell_levels"] for a in arts] == [True, False]
+    for name, flags in (("unlevelled", ["--no-cell-levels"]), ("forwards", ["--no-reverse"])):
+        r = invoke("evaluate", *flags, "--detector", det.ref, "--name", name, "--store", store)
+        assert r.exit_code == 0, r.output
+    arts = [Store(store).resolve(f"eval/{n}", "eval") for n in ("synthetic@v1", "unlevelled", "forwards")]
+    default, *others = (_read_scores(a.path / "scores.csv") for a in arts)
+    key = [(f["video"], f["frame"], f["psnr"]) for f in default]
+    for other in others:
+        assert key == [(q["video"], q["frame"], q["psnr"]) for q in other]
+        assert any(f["score_detector"] != q["score_detector"] for f, q in zip(default, other))
+    assert [a.manifest.summary["cell_levels"] for a in arts] == [True, False, True]
+    assert [a.manifest.summary["reverse"] for a in arts] == [True, True, False]
     r = invoke("compare", "--csv", tmp_path / "c.csv", "--store", store)
     assert r.exit_code == 0, r.output
-    by_eval = {row["eval"]: row["cell_levels"] for row in _read_scores(tmp_path / "c.csv")}
-    assert by_eval["eval/synthetic@v1"] == "True" and by_eval["eval/unlevelled@v1"] == "False"
+    rows = {row["eval"]: row for row in _read_scores(tmp_path / "c.csv")}
+    assert [(rows[a.ref]["cell_levels"], rows[a.ref]["reverse"]) for a in arts] == [
+        ("True", "True"),
+        ("False", "True"),
+        ("True", "False"),
+    ]

@@ -345,6 +345,12 @@ class EvaluateConfig(StageConfig):
         "(test-time flip; the detector's cost doubles). On Ped2 it raised the detector's AUC on every seed measured "
         "(docs/RESULTS.md); turn it off for a scene whose normal motion is not the same mirrored.",
     )
+    reverse: bool = Field(
+        True,
+        description="Also score each test window played backwards (and, with flip, mirrored too) and take the mean "
+        "of all its views' logits; for a detector that reads frames alone (vgisgan/views.py). The detector's cost "
+        "doubles again. Turn it off for a scene whose normal motion has a direction (one-way traffic).",
+    )
     cell_levels: bool = Field(
         True,
         description="Score each region of a regions detector against its own normal level (its mean logit on the "

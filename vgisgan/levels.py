@@ -9,7 +9,9 @@ cell against its own level (its logit minus its mean on normal video) lets a ris
 
 The levels are measured in train-detector on the training videos the detector held out (never trained on), so
 they are what the detector makes of unseen normal video; no test frame is read. Each member has its own levels,
-and so has each view: the mirrored clip's cells are levelled in the mirrored frame, as evaluate scores them.
+and so has each view of the window (vgisgan/views.py): the mirrored clip's cells are levelled in the mirrored frame,
+the reversed clip's against the reversed clip's, as evaluate scores them. Files made by vgisgan 0.18.0 hold the plain
+and mirrored views only.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from vgisgan.data.clips import to_tensor
 from vgisgan.data.examples import split_videos
 from vgisgan.errors import VgisganError
 from vgisgan.models.detector import cell_logits, reads_prediction, scores_regions
+from vgisgan.views import VIEWS, view_of
 
 LEVELS_FILE = "cell_levels.safetensors"
-VIEWS = ("plain", "mirrored")
+REQUIRED = ("plain", "mirrored")  # in every levels file; the reversed views since 0.19.0
 
 
 def has_levels(config: dict) -> bool:
@@ -52,9 +55,9 @@ def measure_levels(
     batch: int,
     device: torch.device,
 ) -> dict[str, torch.Tensor]:
-    """Mean cell logit of each member over every frame of its held-out training `videos`, in both views.
+    """Mean cell logit of each member over every frame of its held-out training `videos`, in every view.
 
-    Returns {"plain": (M, h, w), "mirrored": (M, h, w)} on the CPU.
+    Returns {view: (M, h, w)} on the CPU for each of views.VIEWS.
     """
     out: dict[str, list[torch.Tensor]] = {v: [] for v in VIEWS}
     for member, own in zip(members, videos):
@@ -66,7 +69,8 @@ def measure_levels(
                 pos = range(start, min(start + batch, len(x)))
                 past = torch.stack([x[p - t_past : p].flatten(0, 1) for p in pos]).to(device)  # (B, T*C, H, W)
                 target = x[list(pos)].to(device)
-                for view, clip in zip(VIEWS, ((past, target), (past.flip(-1), target.flip(-1)))):
+                for view in VIEWS:
+                    clip = view_of(view, past, target)
                     sums[view] = sums[view] + cell_logits(member, *clip).float().sum(0).cpu()  # (1, h, w)
                 count += len(pos)
         if count == 0:
@@ -77,19 +81,19 @@ def measure_levels(
 
 
 def save_levels(levels: dict[str, torch.Tensor], folder: Path) -> None:
-    save_file({v: levels[v].contiguous() for v in VIEWS}, str(folder / LEVELS_FILE))
+    save_file({v: t.contiguous() for v, t in levels.items()}, str(folder / LEVELS_FILE))
 
 
 def load_levels(folder: Path, members: int, device: torch.device) -> dict[str, torch.Tensor] | None:
-    """The levels a detector artifact holds, or None where it has none (made before vgisgan 0.18.0)."""
+    """The levels a detector artifact holds, by view, or None where it has none (made before vgisgan 0.18.0)."""
     path = folder / LEVELS_FILE
     if not path.exists():
         return None
-    levels = load_file(str(path), device="cpu")
-    shapes = {v: tuple(levels[v].shape) if v in levels else None for v in VIEWS}
-    if any(s is None or len(s) != 3 or s[0] != members for s in shapes.values()):
+    levels = {v: t for v, t in load_file(str(path), device="cpu").items() if v in VIEWS}
+    shapes = {v: tuple(t.shape) for v, t in levels.items()}
+    if any(v not in levels for v in REQUIRED) or any(len(s) != 3 or s[0] != members for s in shapes.values()):
         raise VgisganError(
-            f"{path}: expected {' and '.join(VIEWS)} levels of {members} members (M, h, w), found {shapes}: "
-            "train the detector again"
+            f"{path}: expected levels of {members} members (M, h, w) for at least the {' and '.join(REQUIRED)} views, "
+            f"found {shapes}: train the detector again (train-detector --force)"
         )
-    return {v: levels[v].to(device) for v in VIEWS}
+    return {v: t.to(device) for v, t in levels.items()}

@@ -23,6 +23,7 @@ COLUMNS = [
     "psnr_window",
     "psnr_pool",
     "flip",
+    "reverse",
     "cell_levels",
 ]
 
@@ -63,6 +64,7 @@ def comparison_rows(store, refs: list[str]) -> list[dict]:
                     "psnr_window": s.get("psnr_window", 1.0),  # evaluations before 0.13.0 scored the whole frame
                     "psnr_pool": s.get("psnr_pool", 1),  # and before 0.14.0 at full resolution
                     "flip": s.get("flip", False),  # and before 0.17.0 without the test-time flip
+                    "reverse": s.get("reverse", False),  # and before 0.19.0 without the reversed views
                     "cell_levels": s.get("cell_levels", False),  # and before 0.18.0 without cell levels
                 }
             )

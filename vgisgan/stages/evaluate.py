@@ -5,8 +5,9 @@ Scores (higher = more abnormal):
                   or both compared at a coarser scale: EvaluateConfig.psnr_window, psnr_pool)
   score_detector  the detector's logit of abnormal (an ensemble's: the mean of its members' logits), not its sigmoid:
                   P(abnormal) rounds to 1.0 in float32 above a logit of about 16.6, tying the most confident frames;
-                  with EvaluateConfig.flip, the mean of its logits of the clip and of the clip mirrored left-right;
-                  with EvaluateConfig.cell_levels, each cell's logit less its normal level (vgisgan/levels.py)
+                  with EvaluateConfig.flip and reverse, the mean of its logits of the window's views (mirrored
+                  left-right, played backwards: vgisgan/views.py); with EvaluateConfig.cell_levels, each cell's
+                  logit less its normal level (vgisgan/levels.py)
   score_combined  alpha * z(score_psnr) + (1 - alpha) * z(score_detector), z over all test frames (no labels)
 Scores are computed per (video, frame) and joined to the labels by that key, never by position.
 """
@@ -30,10 +31,11 @@ from vgisgan.errors import VgisganError
 from vgisgan.levels import has_levels, load_levels
 from vgisgan.losses import psnr
 from vgisgan.metrics import combine, score_metrics
-from vgisgan.models.detector import cell_logits, reads_prediction, scores_regions
+from vgisgan.models.detector import reads_prediction, scores_regions
 from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult, run_hash, try_reuse
 from vgisgan.store import Artifact, Store
+from vgisgan.views import chosen_views, detector_scores, reverses
 
 # What scores.csv's score_detector holds; evals before vgisgan 0.16.0 wrote "probability" and no such field.
 DETECTOR_SCORE = "logit"
@@ -121,32 +123,6 @@ def _check_shape(art: Artifact, size, channels, cache: FrameCache, frames: Artif
         )
 
 
-def _view_scores(detector, past, target, read, cells: bool, levels) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The detector's frame logits (B,) and, with `cells`, its cell logits averaged over members (B, h, w).
-
-    With `levels` (M, h, w), each member's cells are scored against their normal level (vgisgan/levels.py)."""
-    if not cells and levels is None:
-        return detector(past, target, read).float(), None
-    maps = cell_logits(detector, past, target, read).float()  # (B, M, h, w)
-    if levels is not None:
-        maps = maps - levels
-    return maps.amax(dim=(2, 3)).mean(dim=1), maps.mean(dim=1)  # the first is what the detector's forward computes
-
-
-def detector_scores(
-    detector, past, target, read, cells: bool, flip: bool, levels: dict[str, torch.Tensor] | None = None
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """_view_scores of the clip; with `flip`, the mean of those and of the clip mirrored left-right (its cell map
-    mirrored back onto the frame it came from). `levels`: each view's cell levels, or None."""
-    plain, mirrored = (None, None) if levels is None else (levels["plain"], levels["mirrored"])
-    logit, maps = _view_scores(detector, past, target, read, cells, plain)
-    if not flip:
-        return logit, maps
-    mirror = None if read is None else read.flip(-1)
-    logit_m, maps_m = _view_scores(detector, past.flip(-1), target.flip(-1), mirror, cells, mirrored)
-    return (logit + logit_m) / 2, None if maps is None else (maps + maps_m.flip(-1)) / 2
-
-
 @torch.no_grad()
 def score_video(
     frames: np.ndarray,
@@ -160,15 +136,15 @@ def score_video(
     detector_reads_prediction: bool = False,
     cells: bool = False,
     psnr_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = psnr,
-    flip: bool = False,
+    views: tuple[str, ...] = ("plain",),
     levels: dict[str, torch.Tensor] | None = None,
 ) -> dict:
     """Scores of frames t..L-1 of one video; frames (L, H, W, C) uint8.
 
     `psnr_of(prediction, target)` gives each frame's PSNR (B,): `losses.psnr` with the evaluation's window and pool.
     With `cells` (a regions detector), also each frame's cell logits, averaged over members: "cells" (N, h, w).
-    With `flip`, the detector's scores (and cells) are the mean of the clip's and of the mirrored clip's; with
-    `levels`, each cell is scored against its normal level (vgisgan/levels.py).
+    The detector's scores (and cells) are the mean over its `views` of the window (vgisgan/views.py); with `levels`,
+    each cell is scored against its normal level (vgisgan/levels.py).
     """
     x = to_tensor(frames)  # (L, C, H, W)
     positions = np.arange(t, len(frames))
@@ -185,7 +161,7 @@ def score_video(
             past = torch.stack([x[p - t_det : p].flatten(0, 1) for p in pos]).to(device)
             # A frames+error detector reads the prediction as it was trained to: rounded to 8 bits like the frames.
             read = to_tensor(to_uint8(prediction)).to(device) if detector_reads_prediction else None
-            logit, maps = detector_scores(detector, past, target, read, cells, flip, levels)
+            logit, maps = detector_scores(detector, past, target, read, cells, views, levels)
             out["score_detector"].append(logit.cpu().numpy())
             if maps is not None:
                 out["cells"].append(maps.cpu().numpy())
@@ -203,6 +179,7 @@ def build_table(
     device: torch.device,
     progress: Progress,
     levels: dict[str, torch.Tensor] | None = None,
+    views: tuple[str, ...] = ("plain",),
 ) -> dict:
     g_normal = det_model = None
     t_gan = t_det = 0
@@ -237,7 +214,7 @@ def build_table(
             det_reads,
             cells,
             psnr_of,
-            cfg.flip,
+            views,
             levels,
         )
         cols["video"].append(np.full(len(s["frame"]), info.name, dtype=object))
@@ -258,6 +235,21 @@ def detector_levels(det: Artifact | None, cfg: EvaluateConfig, device: torch.dev
     if levels is None and has_levels(det.manifest.config):
         notes(f"{det.ref} has no cell levels (made before vgisgan 0.18.0): its cells are scored as they are")
     return levels
+
+
+def detector_views(det: Artifact | None, cfg: EvaluateConfig, levels, notes: Notes) -> tuple[str, ...]:
+    """The views of each window the detector's score averages (vgisgan/views.py), as cfg asks where they apply."""
+    reverse = cfg.reverse and det is not None
+    if reverse and not reverses(det.manifest.config):
+        notes(f"{det.ref} does not read its whole window from frames alone: scored without the reversed views")
+        reverse = False
+    elif reverse and levels is not None and any(v not in levels for v in chosen_views(cfg.flip, True)):
+        notes(
+            f"{det.ref} has no levels of the reversed views (made before vgisgan 0.19.0): scored without them; "
+            "train-detector --force measures them"
+        )
+        reverse = False
+    return chosen_views(cfg.flip, reverse)
 
 
 def join_labels(table: dict, cache: FrameCache) -> np.ndarray | None:
@@ -331,8 +323,9 @@ def run(
         return reused
 
     levels = detector_levels(det, cfg, device, notes)
+    views = detector_views(det, cfg, levels, notes)
     t0 = time.perf_counter()
-    table = build_table(cache, gan, det, cfg, device, progress, levels)
+    table = build_table(cache, gan, det, cfg, device, progress, levels, views)
     seconds = time.perf_counter() - t0
     if table["score_psnr"] is not None and table["score_detector"] is not None:
         table["score_combined"] = combine(table["score_psnr"], table["score_detector"], cfg.alpha)
@@ -356,6 +349,7 @@ def run(
         "alpha": cfg.alpha,
         "score_detector": DETECTOR_SCORE,
         "flip": cfg.flip,
+        "reverse": "reversed" in views,
         "cell_levels": levels is not None,
         "metrics": metrics,
         "references": REFERENCES.get(dataset, {}),
