@@ -17,24 +17,13 @@ lost with its abnormal frames on the lower side ("abnormal") and with its normal
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 
 import numpy as np
 
 from vgisgan.metrics import minmax_per_video
+from vgisgan.scores import available_scores, read_scores
 from vgisgan.store import Store
-
-
-def read_table(path) -> dict[str, np.ndarray]:
-    """scores.csv's video and label columns and every score column with a value on each row."""
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    table = {"video": np.array([r["video"] for r in rows]), "label": np.array([int(r["label"]) for r in rows])}
-    for col in (c for c in rows[0] if c.startswith("score_")):
-        if all(r[col] != "" for r in rows):
-            table[col] = np.array([float(r[col]) for r in rows])
-    return table
 
 
 def misordered_pairs(scores: np.ndarray, labels: np.ndarray, videos: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -60,7 +49,7 @@ def loss_by_video(table: dict[str, np.ndarray], protocol: str) -> list[dict]:
     """Per score column: its AUC and, per video, the points lost on the abnormal and on the normal side."""
     labels, videos = table["label"], table["video"]
     out = []
-    for col in (c for c in table if c.startswith("score_")):
+    for col in available_scores(table):
         s = minmax_per_video(table[col], videos) if protocol == "per-video" else table[col]
         m, names = misordered_pairs(s, labels, videos)
         out.append(
@@ -83,7 +72,7 @@ def main() -> None:
     store = Store(args.store)
     for ref in args.eval:
         art = store.resolve(ref, "eval")
-        for row in loss_by_video(read_table(art.file("scores.csv")), args.protocol):
+        for row in loss_by_video(read_scores(art.file("scores.csv")), args.protocol):
             print(json.dumps({"eval": art.ref, "protocol": args.protocol, **row}))
 
 

@@ -20,12 +20,12 @@ test-time flip, the default since, scores the detector otherwise and matches nei
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from store_options import open_store, store_parser  # benchmarks/store_options.py, beside this script
 
 from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import to_tensor, to_uint8
@@ -33,9 +33,8 @@ from vgisgan.gan import load_generators
 from vgisgan.losses import psnr
 from vgisgan.metrics import combine, logit, score_metrics, standardize
 from vgisgan.models.detector import cell_logits, reads_prediction
-from vgisgan.stages.evaluate import join_labels
+from vgisgan.scores import join_labels
 from vgisgan.stages.train_detector import load_detector
-from vgisgan.store import Store
 
 
 def window_error(prediction: torch.Tensor, target: torch.Tensor, cells: tuple[int, int]) -> torch.Tensor:
@@ -88,16 +87,8 @@ def candidate_scores(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--store", required=True)
-    ap.add_argument("--name", default="ped2", help="name of the frames, gan and detector artifacts (@v1)")
-    ap.add_argument("--eval", default="ped2@v1", help="the evaluate artifact whose combined AUC is checked")
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    store = Store(args.store)
-    cache = FrameCache(store.resolve(f"frames/{args.name}@v1", "frames").path)
+    args = store_parser(__doc__, "the evaluate artifact whose combined AUC is checked").parse_args()
+    store, cache = open_store(args)
     gan = store.resolve(f"gan/{args.name}@v1", "gan")
     det = store.resolve(f"detector/{args.name}@v1", "detector")
     table = cell_table(cache, gan, det, args.batch)

@@ -9,40 +9,28 @@ frames with them as `evaluate` does: with the plain and mirrored views (0.18.0),
 (scores.csv; it must be scored with the test-time flip and without levels, as 0.17.0 did or `--no-cell-levels
 --no-reverse` does), joined by (video, frame); the combined scores are 0.5 z(psnr) + 0.5 z(detector). Prints, as
 JSON, the micro AUC with per-video normalisation of the detector and combined scores of each, the margins combined −
-psnr, and the map of plain levels averaged over the members (h rows of w). No label enters a score; the labels
-measure them.
+psnr, and the map of plain levels averaged over the members (h strings of w numbers). No label enters a score; the
+labels measure them.
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
 import json
 
 import numpy as np
 import torch
+from store_options import open_store, store_parser  # benchmarks/store_options.py, beside this script
 
 from vgisgan.data.cache import FrameCache
 from vgisgan.levels import held_out_videos, measure_levels
 from vgisgan.metrics import combine, score_metrics
 from vgisgan.models.detector import members_of
-from vgisgan.stages.evaluate import join_labels, score_video
+from vgisgan.scores import join_labels, read_scores
+from vgisgan.stages.evaluate import score_video
 from vgisgan.stages.train_detector import load_detector
-from vgisgan.store import Store
 from vgisgan.views import chosen_views
 
 VIEW_SETS = {"with levels": chosen_views(True, False), "with levels, reversed too": chosen_views(True, True)}
-
-
-def read_eval(path) -> dict[str, np.ndarray]:
-    with open(path / "scores.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {
-        "video": np.array([r["video"] for r in rows], dtype=object),
-        "frame": np.array([int(r["frame"]) for r in rows]),
-        "score_psnr": np.array([float(r["score_psnr"]) for r in rows]),
-        "score_detector": np.array([float(r["score_detector"]) for r in rows]),
-    }
 
 
 def levelled_scores(
@@ -62,21 +50,13 @@ def levelled_scores(
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--store", required=True)
-    ap.add_argument("--name", default="ped2", help="name of the frames and detector artifacts (@v1)")
-    ap.add_argument("--eval", default="ped2@v1", help="the evaluate artifact (flip, no levels) whose scores are reused")
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    store = Store(args.store)
-    cache = FrameCache(store.resolve(f"frames/{args.name}@v1", "frames").path)
+    args = store_parser(__doc__, "the evaluate artifact (flip, no levels) whose scores are reused").parse_args()
+    store, cache = open_store(args)
     ev = store.resolve(f"eval/{args.eval}", "eval")
     s = ev.manifest.summary
     if not s.get("flip") or s.get("cell_levels") or s.get("reverse"):
         raise SystemExit(f"{ev.ref} must be scored with the test-time flip, without cell levels and reversed views")
-    table = read_eval(ev.path)
+    table = read_scores(ev.file("scores.csv"))
     det = store.resolve(f"detector/{args.name}@v1", "detector")
     levelled, levels = levelled_scores(cache, det, args.batch, torch.device("cpu"))
     labels = join_labels(table, cache)
@@ -85,7 +65,7 @@ def main() -> None:
         return 100 * score_metrics(labels, score, table["video"], table["frame"])["per-video"]["micro_auc"]
 
     psnr = auc(table["score_psnr"])
-    level_map = [[round(float(v), 1) for v in row] for row in levels["plain"].mean(0)]  # (h, w)
+    level_map = [" ".join(f"{float(v):5.1f}" for v in row) for row in levels["plain"].mean(0)]  # h rows of w
     out = {"psnr": round(psnr, 3), "plain levels, members averaged": level_map}
     det_scores = {"without levels": table["score_detector"]} | {
         name: np.array([by_key[(v, int(f))] for v, f in zip(table["video"], table["frame"])])

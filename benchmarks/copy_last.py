@@ -22,7 +22,8 @@ from vgisgan import losses
 from vgisgan.data.cache import FrameCache
 from vgisgan.data.clips import to_tensor
 from vgisgan.metrics import score_metrics
-from vgisgan.stages.evaluate import join_labels, score_video
+from vgisgan.scores import join_labels
+from vgisgan.stages.evaluate import score_video
 from vgisgan.store import Store
 
 

@@ -20,26 +20,21 @@ which shows in which scenes the detector helps or hurts the combined score.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 
 import numpy as np
 
+import vgisgan.scores
 from vgisgan.metrics import auc, logit, minmax_per_video, standardize
 from vgisgan.store import Store
 
 
 def read_scores(path, detector_score: str = "logit") -> dict[str, np.ndarray]:
     """scores.csv's columns; an eval before 0.16.0 (`detector_score` "probability") wrote P, made a logit here."""
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    detector = np.array([float(r["score_detector"]) for r in rows])
-    return {
-        "video": np.array([r["video"] for r in rows]),
-        "label": np.array([int(r["label"]) for r in rows]),
-        "score_psnr": np.array([float(r["score_psnr"]) for r in rows]),
-        "score_detector": logit(detector) if detector_score == "probability" else detector,
-    }
+    table = vgisgan.scores.read_scores(path)
+    if detector_score == "probability":
+        table["score_detector"] = logit(table["score_detector"])
+    return table
 
 
 def spread_weighted(parts: list[np.ndarray], videos: np.ndarray, gamma: float) -> np.ndarray:

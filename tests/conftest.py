@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,8 +76,12 @@ def keep_threads():
 
 
 def load_benchmark(name: str):
-    """A script of benchmarks/ (not a package) imported as a module, for its functions."""
+    """A script of benchmarks/ (not a package) imported as a module, for its functions.
+
+    benchmarks/ goes on sys.path, as it is for a script run directly, so the helpers beside it import."""
     path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    if str(path.parent) not in sys.path:
+        sys.path.append(str(path.parent))
     spec = importlib.util.spec_from_file_location(f"{name}_benchmark", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

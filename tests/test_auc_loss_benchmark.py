@@ -7,6 +7,7 @@ import pytest
 from conftest import load_benchmark
 
 from vgisgan.metrics import auc, minmax_per_video
+from vgisgan.scores import available_scores, read_scores
 
 # Video A has two normal and two abnormal frames, video B three abnormal ones; one of B's ties one of A's.
 # Binary fractions, so that min-max normalisation computes them exactly and the ties stay ties.
@@ -19,11 +20,12 @@ def table(tmp_path):
     lines = ["video,frame,label,psnr,score_psnr,score_detector,score_combined"]
     lines += [f"{v},{i},{y},30,{s},,{-s}" for i, (v, y, s) in enumerate(ROWS)]
     path.write_text("\n".join(lines) + "\n")
-    return load_benchmark("auc_loss").read_table(path)
+    return read_scores(path)
 
 
-def test_a_score_column_left_empty_is_not_read(table):
-    assert [c for c in table if c.startswith("score_")] == ["score_psnr", "score_combined"]
+def test_a_score_column_left_empty_is_not_scored(table):
+    assert available_scores(table) == ["score_psnr", "score_combined"] and table["score_detector"] is None
+    assert [row["score"] for row in load_benchmark("auc_loss").loss_by_video(table, "none")] == ["psnr", "combined"]
 
 
 def test_raw_scores_lose_the_pairs_counted_by_hand(table):

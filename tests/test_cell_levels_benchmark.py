@@ -20,7 +20,7 @@ def run_store(tmp_path_factory):
     store = tmp_path_factory.mktemp("levels_run")
     r = invoke("run", "synthetic", "--preset", "tiny", "--store", store)
     assert r.exit_code == 0, r.output
-    for name, flags in (("flip", ["--no-cell-levels", "--no-reverse"]), ("forwards", ["--no-reverse"])):
+    for name, flags in (("flip", ["--no-cell-levels"]), ("reversed", ["--reverse"])):
         r = invoke("evaluate", *flags, "--name", name, "--store", store)  # as 0.17.0 and 0.18.0 scored
         assert r.exit_code == 0, r.output
     return store
@@ -37,7 +37,7 @@ def test_the_benchmarks_levelled_scores_are_evaluates(run_store):
     cache = FrameCache(store.resolve("frames/synthetic@v1", "frames").path)
     det = store.resolve("detector/synthetic@v1", "detector")
     scores, levels = script.levelled_scores(cache, det, 16, torch.device("cpu"))
-    for name, eval_ref in (("with levels", "eval/forwards@v1"), ("with levels, reversed too", "eval/synthetic@v1")):
+    for name, eval_ref in (("with levels", "eval/synthetic@v1"), ("with levels, reversed too", "eval/reversed@v1")):
         evaluated = _detector_scores(store, eval_ref)
         assert set(scores[name]) == set(evaluated)
         keys = sorted(evaluated)
@@ -56,11 +56,11 @@ def test_the_benchmark_reports_the_unlevelled_eval_and_the_levelled_one(run_stor
     metrics = json.loads((Store(run_store).resolve("eval/flip@v1", "eval").path / "metrics.json").read_text())
     assert out["psnr"] == round(100 * metrics["score_psnr"]["per-video"]["micro_auc"], 3)
     assert out["without levels"]["combined"] == round(100 * metrics["score_combined"]["per-video"]["micro_auc"], 3)
-    for name, eval_ref in (("with levels", "eval/forwards@v1"), ("with levels, reversed too", "eval/synthetic@v1")):
+    for name, eval_ref in (("with levels", "eval/synthetic@v1"), ("with levels, reversed too", "eval/reversed@v1")):
         levelled = json.loads((Store(run_store).resolve(eval_ref, "eval").path / "metrics.json").read_text())
         assert out[name]["detector"] == pytest.approx(
             100 * levelled["score_detector"]["per-video"]["micro_auc"], abs=0.01
         )
-    monkeypatch.setattr("sys.argv", args[:-1] + ["forwards@v1"])  # an eval already levelled is refused
+    monkeypatch.setattr("sys.argv", args[:-1] + ["synthetic@v1"])  # an eval already levelled is refused
     with pytest.raises(SystemExit, match="without cell levels"):
         script.main()

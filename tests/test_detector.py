@@ -577,6 +577,6 @@ def test_evaluate_uses_the_reversed_views_only_where_they_apply():
     for config, levels, flip, views, note in cases:
         notes: list[str] = []
         det = SimpleNamespace(ref="detector/x@v1", manifest=SimpleNamespace(config=config))
-        assert detector_views(det, EvaluateConfig(flip=flip), levels, notes.append) == views
+        assert detector_views(det, EvaluateConfig(flip=flip, reverse=True), levels, notes.append) == views
         assert (note is None and not notes) or (len(notes) == 1 and note in notes[0] and "detector/x@v1" in notes[0])
-    assert detector_views(det, EvaluateConfig(reverse=False), None, notes.append) == ("plain", "mirrored")
+    assert detector_views(det, EvaluateConfig(), None, notes.append) == ("plain", "mirrored")  # the default

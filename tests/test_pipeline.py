@@ -16,6 +16,7 @@ import vgisgan
 from vgisgan.config import EvaluateConfig, GanModelConfig
 from vgisgan.data.cache import CacheWriter, FrameCache, VideoInfo
 from vgisgan.device import cpu_name
+from vgisgan.scores import join_labels
 from vgisgan.stages import evaluate
 from vgisgan.store import Store
 
@@ -203,7 +204,7 @@ def test_labels_are_joined_by_video_and_frame_not_position(tmp_path):
         "video": np.array([keys[i][0] for i in order], dtype=object),
         "frame": np.array([keys[i][1] for i in order]),
     }
-    labels = evaluate.join_labels(table, cache)
+    labels = join_labels(table, cache)
     expected = {("v1", f): int(6 <= f <= 8) for f in range(12)} | {("v2", f): int(10 <= f <= 17) for f in range(20)}
     expected |= {("v3", f): int(5 <= f <= 6) for f in range(9)}
     assert labels.tolist() == [expected[(v, int(f))] for v, f in zip(table["video"], table["frame"])]
@@ -496,27 +497,27 @@ def test_psnr_window_benchmark_runs_on_a_trained_gan(tiny_run):
     assert all(0 <= a <= 100 for w in out["auc"].values() for a in w.values())
 
 
-def test_the_detector_carries_cell_levels_and_evaluate_can_leave_them_and_the_reversed_views_out(tiny_run, tmp_path):
+def test_the_detector_carries_cell_levels_and_evaluate_can_leave_them_out_or_add_the_reversed_views(tiny_run, tmp_path):
     store = tiny_run[0]
     det = Store(store).resolve("detector/synthetic@v1", "detector")  # the run's (other tests add versions)
     assert (det.path / "cell_levels.safetensors").exists() and det.manifest.summary["cell_levels"] is True
     assert "cell_levels.safetensors" in {f.path for f in det.manifest.files}
-    for name, flags in (("unlevelled", ["--no-cell-levels"]), ("forwards", ["--no-reverse"])):
+    for name, flags in (("unlevelled", ["--no-cell-levels"]), ("reversed", ["--reverse"])):
         r = invoke("evaluate", *flags, "--detector", det.ref, "--name", name, "--store", store)
         assert r.exit_code == 0, r.output
-    arts = [Store(store).resolve(f"eval/{n}", "eval") for n in ("synthetic@v1", "unlevelled", "forwards")]
+    arts = [Store(store).resolve(f"eval/{n}", "eval") for n in ("synthetic@v1", "unlevelled", "reversed")]
     default, *others = (_read_scores(a.path / "scores.csv") for a in arts)
     key = [(f["video"], f["frame"], f["psnr"]) for f in default]
     for other in others:
         assert key == [(q["video"], q["frame"], q["psnr"]) for q in other]
         assert any(f["score_detector"] != q["score_detector"] for f, q in zip(default, other))
     assert [a.manifest.summary["cell_levels"] for a in arts] == [True, False, True]
-    assert [a.manifest.summary["reverse"] for a in arts] == [True, True, False]
+    assert [a.manifest.summary["reverse"] for a in arts] == [False, False, True]
     r = invoke("compare", "--csv", tmp_path / "c.csv", "--store", store)
     assert r.exit_code == 0, r.output
     rows = {row["eval"]: row for row in _read_scores(tmp_path / "c.csv")}
     assert [(rows[a.ref]["cell_levels"], rows[a.ref]["reverse"]) for a in arts] == [
-        ("True", "True"),
-        ("False", "True"),
         ("True", "False"),
+        ("False", "False"),
+        ("True", "True"),
     ]

@@ -14,7 +14,6 @@ Scores are computed per (video, frame) and joined to the labels by that key, nev
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 from functools import partial
@@ -33,7 +32,9 @@ from vgisgan.losses import psnr
 from vgisgan.metrics import combine, score_metrics
 from vgisgan.models.detector import reads_prediction, scores_regions
 from vgisgan.progress import Notes, Progress, no_notes, silent
+from vgisgan.scores import available_scores, join_labels, write_scores
 from vgisgan.stages.common import StageResult, run_hash, try_reuse
+from vgisgan.stages.evaluate_inputs import check_predictor, check_shape, resolve_inputs
 from vgisgan.store import Artifact, Store
 from vgisgan.views import chosen_views, detector_scores, reverses
 
@@ -47,80 +48,6 @@ REFERENCES = {
     "avenue": {"FFP (published)": 85.1},
     "shanghaitech": {"FFP (published)": 72.8},
 }
-
-
-def _frames_input(art: Artifact) -> str | None:
-    return next((i.ref for i in art.manifest.inputs if i.role == "frames"), None)
-
-
-def _pick(store: Store, kind: str, ref: str | None, frames_hash: str | None) -> Artifact | None:
-    """An explicit reference, else the newest artifact of `kind` made from the same frame cache (or None)."""
-    if ref is not None:
-        return store.resolve(ref, kind)
-    fits = [
-        a
-        for a in store.list(kind)
-        if frames_hash is None or any(i.role == "frames" and i.content_hash == frames_hash for i in a.manifest.inputs)
-    ]
-    return max(fits, key=lambda a: (a.manifest.created, a.manifest.version)) if fits else None
-
-
-def resolve_inputs(
-    store: Store, gan_ref, detector_ref, frames_ref
-) -> tuple[Artifact, Artifact | None, Artifact | None]:
-    gan = store.resolve(gan_ref, "gan") if gan_ref else None
-    det = store.resolve(detector_ref, "detector") if detector_ref else None
-    made_from = _frames_input(gan) if gan else (_frames_input(det) if det else None)
-    frames = store.resolve(frames_ref or made_from, "frames")
-    gan = gan or _detector_gan(store, det) or _pick(store, "gan", None, frames.manifest.content_hash)
-    det = det or _pick(store, "detector", None, frames.manifest.content_hash)
-    if gan is None and det is None:
-        raise VgisganError(
-            f"nothing to score {frames.ref} with: train a GAN (train-gan) or a detector first, or pass --gan/--detector"
-        )
-    return frames, gan, det
-
-
-def _reads_gan(store: Store, det: Artifact | None) -> Artifact | None:
-    """The GAN a frames+error detector reads the predictions of (None for a detector of frames alone)."""
-    ref = next((i.ref for i in det.manifest.inputs if i.role == "gan"), None) if det else None
-    return store.resolve(ref, "gan") if ref else None
-
-
-def _detector_gan(store: Store, det: Artifact | None) -> Artifact | None:
-    """The GAN that goes with a detector: the one it reads, else the one its pseudo-anomalies were made with."""
-    if det is None:
-        return None
-    if reads := _reads_gan(store, det):
-        return reads
-    for ref in (i.ref for i in det.manifest.inputs if i.role == "pseudo"):
-        pseudo = _resolve_or_none(store, ref, "pseudo")
-        gan_ref = next((i.ref for i in pseudo.manifest.inputs if i.role == "gan"), None) if pseudo else None
-        if gan_ref and (gan := _resolve_or_none(store, gan_ref, "gan")):
-            return gan
-    return None
-
-
-def _resolve_or_none(store: Store, ref: str, kind: str) -> Artifact | None:
-    """The artifact, or None where it was deleted since (the default then falls back to the newest)."""
-    try:
-        return store.resolve(ref, kind)
-    except VgisganError:
-        return None
-
-
-def _check_predictor(det: Artifact, gan: Artifact, store: Store) -> None:
-    own = _reads_gan(store, det)
-    if own is not None and own.manifest.content_hash != gan.manifest.content_hash:
-        raise VgisganError(f"{det.ref} reads the predictions of {own.ref}, not of {gan.ref}: pass --gan {own.ref}")
-
-
-def _check_shape(art: Artifact, size, channels, cache: FrameCache, frames: Artifact) -> None:
-    if tuple(size) != cache.size or channels != cache.channels:
-        raise VgisganError(
-            f"{art.ref} works on {list(size)}x{channels} frames but {frames.ref} holds "
-            f"{list(cache.size)}x{cache.channels}: pass a matching --frames"
-        )
 
 
 @torch.no_grad()
@@ -252,17 +179,6 @@ def detector_views(det: Artifact | None, cfg: EvaluateConfig, levels, notes: Not
     return chosen_views(cfg.flip, reverse)
 
 
-def join_labels(table: dict, cache: FrameCache) -> np.ndarray | None:
-    """Label of each scored row, looked up by (video, frame)."""
-    if not cache.has_labels:
-        return None
-    lookup = {}
-    for i, info in enumerate(cache.videos("test")):
-        for f, y in enumerate(cache.labels(i)):
-            lookup[(info.name, f)] = int(y)
-    return np.array([lookup[(v, int(f))] for v, f in zip(table["video"], table["frame"])], np.int64)
-
-
 def compute_metrics(table: dict, cfg: EvaluateConfig) -> dict:
     if table["label"] is None:
         return {}
@@ -270,26 +186,6 @@ def compute_metrics(table: dict, cfg: EvaluateConfig) -> dict:
         s: score_metrics(table["label"], table[s], table["video"], table["frame"], cfg.smooth)
         for s in available_scores(table)
     }
-
-
-def available_scores(table: dict) -> list[str]:
-    return [s for s in ("score_psnr", "score_detector", "score_combined") if table.get(s) is not None]
-
-
-def write_scores(table: dict, path) -> None:
-    cols = ["video", "frame", "label", "psnr", "score_psnr", "score_detector", "score_combined"]
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(cols)
-        for i in range(len(table["video"])):
-            w.writerow(
-                [
-                    ""
-                    if table[c] is None
-                    else (f"{table[c][i]:.6g}" if isinstance(table[c][i], float | np.floating) else table[c][i])
-                    for c in cols
-                ]
-            )
 
 
 def run(
@@ -308,11 +204,11 @@ def run(
     notes(f"frames: {frames.ref}, gan: {gan.ref if gan else 'none'}, detector: {det.ref if det else 'none'}")
     cache = FrameCache(frames.path)
     if gan is not None:
-        _check_shape(gan, gan.manifest.config["model"]["size"], gan.manifest.config["model"]["channels"], cache, frames)
+        check_shape(gan, gan.manifest.config["model"]["size"], gan.manifest.config["model"]["channels"], cache, frames)
     if det is not None:
-        _check_shape(det, det.manifest.config["size"], det.manifest.config["channels"], cache, frames)
+        check_shape(det, det.manifest.config["size"], det.manifest.config["channels"], cache, frames)
         if gan is not None:
-            _check_predictor(det, gan, store)
+            check_predictor(det, gan, store)
     inputs = [store.input_ref("frames", frames)] + [
         store.input_ref(k, a) for k, a in (("gan", gan), ("detector", det)) if a
     ]
