@@ -15,14 +15,12 @@ def _frames_input(art: Artifact) -> str | None:
     return next((i.ref for i in art.manifest.inputs if i.role == "frames"), None)
 
 
-def _pick(store: Store, kind: str, ref: str | None, frames_hash: str | None) -> Artifact | None:
-    """An explicit reference, else the newest artifact of `kind` made from the same frame cache (or None)."""
-    if ref is not None:
-        return store.resolve(ref, kind)
+def _newest_from(store: Store, kind: str, frames_hash: str) -> Artifact | None:
+    """The newest artifact of `kind` made from the frame cache with this content hash (or None)."""
     fits = [
         a
         for a in store.list(kind)
-        if frames_hash is None or any(i.role == "frames" and i.content_hash == frames_hash for i in a.manifest.inputs)
+        if any(i.role == "frames" and i.content_hash == frames_hash for i in a.manifest.inputs)
     ]
     return max(fits, key=lambda a: (a.manifest.created, a.manifest.version)) if fits else None
 
@@ -34,8 +32,8 @@ def resolve_inputs(
     det = store.resolve(detector_ref, "detector") if detector_ref else None
     made_from = _frames_input(gan) if gan else (_frames_input(det) if det else None)
     frames = store.resolve(frames_ref or made_from, "frames")
-    gan = gan or _detector_gan(store, det) or _pick(store, "gan", None, frames.manifest.content_hash)
-    det = det or _pick(store, "detector", None, frames.manifest.content_hash)
+    gan = gan or _detector_gan(store, det) or _newest_from(store, "gan", frames.manifest.content_hash)
+    det = det or _newest_from(store, "detector", frames.manifest.content_hash)
     if gan is None and det is None:
         raise VgisganError(
             f"nothing to score {frames.ref} with: train a GAN (train-gan) or a detector first, or pass --gan/--detector"
