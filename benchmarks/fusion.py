@@ -1,6 +1,6 @@
 """How the combined score's two parts should be weighted, tried on scores an `evaluate` run already wrote.
 
-    python benchmarks/fusion.py --store STORE [--eval ped2@v1 ...] [--gamma 0 1 2] [--per-video]
+    python benchmarks/fusion.py --store STORE [--eval ped2@v1 ...] [--gamma 0 1 2] [--alpha 0 0.1 ...] [--per-video]
 
 `evaluate` adds z(score_psnr) and z(score_detector), the detector's logit, each z taken over all test frames. Under the
 per-video protocol (each video's scores min-max normalised before pooling) only the order within a video
@@ -13,6 +13,9 @@ sum with weights sd_v(z) ** gamma instead:
 
 It reads only scores.csv's score columns (no label enters the fusion) and prints, per eval artifact, the
 micro AUC with per-video normalisation of psnr, detector and each fusion, and each fusion's margin over psnr.
+With --alpha, also `evaluate`'s own sum at other weights of the psnr part (`evaluate --alpha`; alpha 0.5 is gamma 1,
+alpha 1 is psnr alone, alpha 0 the detector alone). Its AUCs read the test labels: a sweep of alpha is a diagnosis
+of how far any fixed weighting could go on a run, never a way to choose the weight (vgisgan keeps 0.5).
 With --per-video, also each test video's own AUC of psnr, detector and gamma 1 (their mean is the macro AUC),
 which shows in which scenes the detector helps or hurts the combined score.
 """
@@ -21,11 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 
 import numpy as np
 
 import vgisgan.scores
-from vgisgan.metrics import auc, logit, minmax_per_video, standardize
+from vgisgan.metrics import auc, combine, logit, minmax_per_video, standardize
 from vgisgan.store import Store
 
 
@@ -56,7 +60,7 @@ def z_parts(table: dict[str, np.ndarray]) -> list[np.ndarray]:
     return [standardize(table["score_psnr"]), standardize(table["score_detector"])]
 
 
-def fusion_aucs(table: dict[str, np.ndarray], gammas: list[float]) -> dict[str, float]:
+def fusion_aucs(table: dict[str, np.ndarray], gammas: list[float], alphas: Sequence[float] = ()) -> dict[str, float]:
     videos, labels = table["video"], table["label"]
     parts = z_parts(table)
 
@@ -67,6 +71,9 @@ def fusion_aucs(table: dict[str, np.ndarray], gammas: list[float]) -> dict[str, 
     for g in gammas:
         out[f"gamma {g:g}"] = per_video_auc(spread_weighted(parts, videos, g))
         out[f"gamma {g:g} margin"] = out[f"gamma {g:g}"] - out["psnr"]
+    for a in alphas:
+        out[f"alpha {a:g}"] = per_video_auc(combine(table["score_psnr"], table["score_detector"], a))
+        out[f"alpha {a:g} margin"] = out[f"alpha {a:g}"] - out["psnr"]
     return out
 
 
@@ -88,13 +95,15 @@ def main() -> None:
     ap.add_argument("--store", default="artifacts")
     ap.add_argument("--eval", nargs="+", default=[None], help="eval artifacts (default: the latest)")
     ap.add_argument("--gamma", nargs="+", type=float, default=[0.0, 1.0, 2.0])
+    ap.add_argument("--alpha", nargs="+", type=float, default=[], help="also evaluate's sum at these psnr weights")
     ap.add_argument("--per-video", action="store_true", help="also print each test video's AUCs")
     args = ap.parse_args()
     store = Store(args.store)
     for ref in args.eval:
         art = store.resolve(ref, "eval")
         table = read_scores(art.file("scores.csv"), art.manifest.summary.get("score_detector", "probability"))
-        print(json.dumps({"eval": art.ref, **{k: round(v, 2) for k, v in fusion_aucs(table, args.gamma).items()}}))
+        aucs = fusion_aucs(table, args.gamma, args.alpha)
+        print(json.dumps({"eval": art.ref, **{k: round(v, 2) for k, v in aucs.items()}}))
         for row in video_aucs(table) if args.per_video else []:
             print(json.dumps({"eval": art.ref, **{k: v if k == "video" else round(v, 2) for k, v in row.items()}}))
 

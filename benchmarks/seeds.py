@@ -6,7 +6,9 @@ Each CSV holds compare's rows (one per evaluation and score) of one or more runs
 evaluation's name (`eval/NAME@vN` -> NAME: `ped2` for `vgisgan run ped2`, or the `--name` of a variant) and,
 within a group, keyed by seed. For every group the script prints, seed by seed and as mean ± sample sd, the
 micro AUC with per-video normalisation of psnr, detector and combined, the margin combined − psnr (from the
-unrounded values), and on how many seeds each target holds. Nothing is re-scored: the figures are the
+unrounded values), and on how many seeds each target holds. With three seeds or more it also prints how the margin
+moves with psnr from seed to seed (Pearson r and the least-squares slope): a margin that falls as psnr rises says
+that the combined score does not keep up with a better predictor. Nothing is re-scored: the figures are the
 evaluations' own.
 """
 
@@ -49,7 +51,8 @@ def by_group_and_seed(rows: list[dict]) -> dict[str, dict[str, dict]]:
 
 
 def summary(seeds: dict[str, dict], psnr_target: float, margin_target: float) -> list[str]:
-    """Markdown lines: one row per seed, then mean ± sd and the target counts."""
+    """Markdown lines: one row per seed, then mean ± sd, the target counts and (three seeds or more) how the
+    margin moves with psnr."""
     complete = {s: e for s, e in seeds.items() if all(k in e for k in SCORES)}
     order = sorted(complete, key=lambda s: (len(s), s))  # numeric seeds in numeric order
     margins = {s: complete[s]["combined"] - complete[s]["psnr"] for s in order}
@@ -62,11 +65,22 @@ def summary(seeds: dict[str, dict], psnr_target: float, margin_target: float) ->
         lines.append(f"| mean ± sd ({len(order)}) | | {cells} | {_mean_sd(list(margins.values()), sign=True)} |")
     psnr_ok = [s for s in order if 100 * complete[s]["psnr"] >= psnr_target]
     margin_ok = [s for s in order if 100 * margins[s] >= margin_target]
-    return lines + [
+    lines += [
         "",
         _count(f"psnr ≥ {psnr_target:g}", order, psnr_ok),
         _count(f"combined ≥ psnr + {margin_target:g}", order, margin_ok),
     ]
+    if len(order) >= 3:
+        lines.append(_margin_against_psnr([complete[s]["psnr"] for s in order], list(margins.values())))
+    return lines
+
+
+def _margin_against_psnr(psnr: list[float], margins: list[float]) -> str:
+    if len(set(psnr)) == 1 or len(set(margins)) == 1:
+        return "margin against psnr: no spread to relate"
+    r = statistics.correlation(psnr, margins)
+    slope = statistics.linear_regression(psnr, margins).slope  # points of margin per point of psnr (unitless)
+    return f"margin against psnr over the seeds: r = {r:+.2f}, slope {slope:+.2f} (points of margin per point of psnr)"
 
 
 def _count(target: str, order: list[str], ok: list[str]) -> str:

@@ -20,6 +20,24 @@ def test_gamma_one_is_evaluates_combined_score_within_each_video():
     assert np.allclose(rebuilt, expected)
 
 
+def test_alpha_sweep_ends_at_each_part_alone_and_meets_gamma_one_halfway():
+    fusion = load_benchmark("fusion")
+    rng = np.random.default_rng(1)
+    videos = np.repeat(["01", "02"], 30)
+    labels = np.tile(np.r_[np.zeros(15), np.ones(15)], 2)
+    table = {
+        "video": videos,
+        "label": labels,
+        "score_psnr": rng.normal(size=60) + labels,
+        "score_detector": rng.normal(size=60) * np.repeat([0.5, 2.0], 30) + 0.5 * labels,
+    }
+    out = fusion.fusion_aucs(table, [1.0], [0.0, 0.5, 1.0])
+    assert out["alpha 1"] == out["psnr"] and out["alpha 1 margin"] == 0.0
+    assert out["alpha 0"] == out["detector"]
+    assert np.isclose(out["alpha 0.5"], out["gamma 1"])
+    assert out["psnr"] != out["detector"]  # the three checks above would hold trivially on equal parts
+
+
 def test_gamma_zero_gives_each_part_unit_spread_in_every_video():
     fusion = load_benchmark("fusion")
     videos = np.repeat(["a", "b"], 4)

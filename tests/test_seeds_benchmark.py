@@ -45,6 +45,24 @@ def test_means_margins_and_target_counts_by_hand(tmp_path, capsys):
     assert "combined ≥ psnr + 1: 2 of 2 seeds; missed by none" in m5
 
 
+def test_margin_against_psnr_by_hand(tmp_path, capsys):
+    seeds = load_benchmark("seeds")
+    # psnr 93, 94, 95 with margins +2, +1, +1.5: centred, x = (-1, 0, 1) and y = (0.5, -0.5, 0), so
+    # cov = -0.5, Sxx = 2, Syy = 0.5: r = -0.5 / sqrt(2 * 0.5) = -0.50, slope = -0.5 / 2 = -0.25
+    psnr_and_combined = {1: (0.93, 0.95), 2: (0.94, 0.95), 3: (0.95, 0.965)}
+    runs = [(f"eval/ped2@v{s}", s, p, 0.9, c) for s, (p, c) in psnr_and_combined.items()]
+    a = _write(tmp_path / "a.csv", runs)
+    seeds.main([a])
+    assert "margin against psnr over the seeds: r = -0.50, slope -0.25" in capsys.readouterr().out
+
+
+def test_two_seeds_print_no_margin_relation(tmp_path, capsys):
+    seeds = load_benchmark("seeds")
+    a = _write(tmp_path / "a.csv", [("eval/ped2@v1", 1, 0.93, 0.9, 0.95), ("eval/ped2@v2", 2, 0.94, 0.9, 0.95)])
+    seeds.main([a])
+    assert "margin against psnr" not in capsys.readouterr().out
+
+
 def test_a_run_recorded_twice_is_refused(tmp_path):
     seeds = load_benchmark("seeds")
     a = _write(tmp_path / "a.csv", [("eval/ped2@v1", 16, 0.93, 0.88, 0.94)])
