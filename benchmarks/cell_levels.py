@@ -7,10 +7,10 @@ logit, in each view of the window, on the training videos it held out; vgisgan/l
 frames with them as `evaluate` does: with the plain and mirrored views (0.18.0), and with the reversed views too
 (0.19.0; vgisgan/views.py). The psnr score and the unlevelled detector score are the eval artifact's own
 (scores.csv; it must be scored with the test-time flip and without levels, as 0.17.0 did or `--no-cell-levels
---no-reverse` does), joined by (video, frame); the combined scores are 0.5 z(psnr) + 0.5 z(detector). Prints, as
-JSON, the micro AUC with per-video normalisation of the detector and combined scores of each, the margins combined −
-psnr, and the map of plain levels averaged over the members (h strings of w numbers). No label enters a score; the
-labels measure them.
+--no-reverse` does), joined by (video, frame); the combined scores weigh z(psnr) and z(detector) by the eval's own
+alpha. Prints, as JSON, the micro AUC with per-video normalisation of the detector and combined scores of each, the
+margins combined − psnr, and the map of plain levels averaged over the members (h strings of w numbers). No label
+enters a score; the labels measure them.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def main() -> None:
         for name, by_key in levelled.items()
     }
     for name, det_score in det_scores.items():
-        comb = auc(combine(table["score_psnr"], det_score, 0.5))
+        comb = auc(combine(table["score_psnr"], det_score, s.get("alpha", 0.5)))  # 0.5: evals that predate the key
         out[name] = {"detector": round(auc(det_score), 3), "combined": round(comb, 3), "margin": round(comb - psnr, 3)}
     print(json.dumps(out, indent=1))
 

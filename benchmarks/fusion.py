@@ -2,22 +2,24 @@
 
     python benchmarks/fusion.py --store STORE [--eval ped2@v1 ...] [--gamma 0 1 2] [--alpha 0 0.1 ...] [--per-video]
 
-`evaluate` adds z(score_psnr) and z(score_detector), the detector's logit, each z taken over all test frames. Under the
-per-video protocol (each video's scores min-max normalised before pooling) only the order within a video
-counts, and there the sum weighs each part by its spread *in that video*: sd_v(z). This script rebuilds the
+`evaluate` adds alpha z(score_psnr) and (1 - alpha) z(score_detector), the detector's logit, each z taken over all
+test frames (alpha 0.5 until 0.19.1, 0.4 since 0.20.0). Under the per-video protocol (each video's scores min-max
+normalised before pooling) only the order within a video counts, and there the equal-weight sum weighs each part
+by its spread *in that video*: sd_v(z). This script rebuilds the
 sum with weights sd_v(z) ** gamma instead:
 
     gamma 0  each part standardised within each video (equal weights in every video)
-    gamma 1  what `evaluate` does (the same order within every video as its score_combined)
+    gamma 1  the same order within every video as `evaluate --alpha 0.5`'s score_combined
     gamma 2  a part that varies more in a video counts more there than gamma 1 lets it
 
 It reads only scores.csv's score columns (no label enters the fusion) and prints, per eval artifact, the
 micro AUC with per-video normalisation of psnr, detector and each fusion, and each fusion's margin over psnr.
 With --alpha, also `evaluate`'s own sum at other weights of the psnr part (`evaluate --alpha`; alpha 0.5 is gamma 1,
 alpha 1 is psnr alone, alpha 0 the detector alone). Its AUCs read the test labels: a sweep of alpha is a diagnosis
-of how far any fixed weighting could go on a run, never a way to choose the weight (vgisgan keeps 0.5).
-With --per-video, also each test video's own AUC of psnr, detector and gamma 1 (their mean is the macro AUC),
-which shows in which scenes the detector helps or hurts the combined score.
+of how far any fixed weighting could go on a run, not a way to choose the weight: 0.20.0's 0.4, which such a sweep
+suggested, was adopted only after two fresh seeds, whose labels had chosen nothing, confirmed it (docs/RESULTS.md).
+With --per-video, also each test video's own AUC of psnr, detector and the eval's combined score (at its own alpha;
+their mean is the macro AUC), which shows in which scenes the detector helps or hurts the combined score.
 """
 
 from __future__ import annotations
@@ -77,11 +79,11 @@ def fusion_aucs(table: dict[str, np.ndarray], gammas: list[float], alphas: Seque
     return out
 
 
-def video_aucs(table: dict[str, np.ndarray]) -> list[dict]:
-    """Per test video with both kinds of frame: its AUC (in %) of psnr, detector and gamma 1."""
+def video_aucs(table: dict[str, np.ndarray], alpha: float) -> list[dict]:
+    """Per test video with both kinds of frame: its AUC (in %) of psnr, detector and the combined score at alpha."""
     videos, labels = table["video"], table["label"]
     scores = {"psnr": table["score_psnr"], "detector": table["score_detector"]}
-    scores["gamma 1"] = spread_weighted(z_parts(table), videos, 1.0)
+    scores["combined"] = combine(table["score_psnr"], table["score_detector"], alpha)
     rows = []
     for v in np.unique(videos):
         m = videos == v
@@ -104,7 +106,7 @@ def main() -> None:
         table = read_scores(art.file("scores.csv"), art.manifest.summary.get("score_detector", "probability"))
         aucs = fusion_aucs(table, args.gamma, args.alpha)
         print(json.dumps({"eval": art.ref, **{k: round(v, 2) for k, v in aucs.items()}}))
-        for row in video_aucs(table) if args.per_video else []:
+        for row in video_aucs(table, art.manifest.summary.get("alpha", 0.5)) if args.per_video else []:
             print(json.dumps({"eval": art.ref, **{k: v if k == "video" else round(v, 2) for k, v in row.items()}}))
 
 

@@ -385,18 +385,19 @@ def test_compare_tables_every_score_with_its_method_mix(tiny_run, tmp_path):
 def test_fusion_benchmark_rebuilds_the_evals_aucs_from_its_scores_csv(tiny_run):
     store, _ = tiny_run
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "fusion.py"
+    summary = Store(store).resolve("eval/synthetic@v1", "eval").manifest.summary
+    alpha, metrics = summary["alpha"], summary["metrics"]
     cmd = [sys.executable, str(script), "--store", str(store), "--eval", "synthetic@v1", "--gamma", "0", "1"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([*cmd, "--alpha", str(alpha)], capture_output=True, text=True, check=True).stdout
     row = json.loads(out)
-    metrics = Store(store).resolve("eval/synthetic@v1", "eval").manifest.summary["metrics"]
-    for key, score in (("psnr", "score_psnr"), ("detector", "score_detector"), ("gamma 1", "score_combined")):
+    for key, score in (("psnr", "score_psnr"), ("detector", "score_detector"), (f"alpha {alpha:g}", "score_combined")):
         # scores.csv holds six significant digits, and the script rounds to two decimals
         assert row[key] == pytest.approx(100 * metrics[score]["per-video"]["micro_auc"], abs=0.02), key
     assert row["gamma 0 margin"] == pytest.approx(row["gamma 0"] - row["psnr"], abs=0.011)
 
     out = subprocess.run(cmd + ["--per-video"], capture_output=True, text=True, check=True).stdout
     videos = [json.loads(line) for line in out.splitlines()[1:]]
-    for key, score in (("psnr", "score_psnr"), ("detector", "score_detector"), ("gamma 1", "score_combined")):
+    for key, score in (("psnr", "score_psnr"), ("detector", "score_detector"), ("combined", "score_combined")):
         macro = metrics[score]["per-video"]
         assert len(videos) == macro["n_videos_used"]
         assert np.mean([v[key] for v in videos]) == pytest.approx(100 * macro["macro_auc"], abs=0.02), key

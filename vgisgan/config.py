@@ -322,7 +322,9 @@ class DetectorConfig(StageConfig):
 
 
 class EvaluateConfig(StageConfig):
-    alpha: float = Field(0.5, ge=0, le=1, description="Weight of the psnr score in the combined score.")
+    alpha: float = Field(
+        0.4, ge=0, le=1, description="Weight of the psnr score in the combined score (0.5 before 0.20.0)."
+    )
     smooth: float = Field(0.0, ge=0, le=100, description="Temporal Gaussian smoothing sigma in frames (0: off).")
     psnr_window: float = Field(
         1.0,
