@@ -403,6 +403,23 @@ def test_fusion_benchmark_rebuilds_the_evals_aucs_from_its_scores_csv(tiny_run):
         assert np.mean([v[key] for v in videos]) == pytest.approx(100 * macro["macro_auc"], abs=0.02), key
 
 
+def test_kept_scores_benchmark_keeps_an_evals_scores_and_scores_them_again_through_its_cli(tiny_run, tmp_path):
+    store, _ = tiny_run
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "kept_scores.py"
+    summary = Store(store).resolve("eval/synthetic@v1", "eval").manifest.summary
+    alpha, metrics = summary["alpha"], summary["metrics"]
+    kept = tmp_path / "scores" / "seed0.csv"
+    subprocess.run(
+        [sys.executable, str(script), "keep", "--store", str(store), "--eval", "eval/synthetic@v1", "--out", str(kept)],
+        check=True,
+    )
+    assert next(csv.DictReader(kept.read_text().splitlines()))["label"] == ""
+    cmd = [sys.executable, str(script), "score", str(kept), "--store", str(store), "--alpha", str(alpha)]
+    row = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    for key, score in (("psnr", "score_psnr"), ("detector", "score_detector"), (f"alpha {alpha:g}", "score_combined")):
+        assert row[key] == pytest.approx(100 * metrics[score]["per-video"]["micro_auc"], abs=0.02), key
+
+
 @pytest.mark.parametrize("dataset", ["ped2", "synthetic"])
 @pytest.mark.parametrize("preset", ["tiny", "cpu", "paper"])
 def test_every_preset_gives_valid_settings_for_every_stage(preset, dataset):
