@@ -80,8 +80,8 @@ def candidate_scores(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "psnr": score_psnr,
         "detector (P)": p_abnormal,
         "D: detector (logit)": frame_logit,
-        "combined (before 0.16.0)": combine(score_psnr, logit(p_abnormal), 0.5),  # P clipped, then its logit
-        "D2: combined (raw logit)": combine(score_psnr, frame_logit, 0.5),  # evaluate's since 0.16.0
+        "combined (before 0.16.0)": combine(score_psnr, logit(p_abnormal), 0.5, fusion="linear"),  # P clipped
+        "D2: combined (raw logit)": combine(score_psnr, frame_logit, 0.5, fusion="linear"),  # 0.16.0 to 0.19.1
         "K: cell fusion": 0.5 * standardize(score_psnr) + 0.5 * standardize(z_cells.max(axis=(2, 3)).mean(axis=1)),
     }
 

@@ -72,7 +72,7 @@ def main() -> None:
         for name, by_key in levelled.items()
     }
     for name, det_score in det_scores.items():
-        comb = auc(combine(table["score_psnr"], det_score, s.get("alpha", 0.5)))  # 0.5: evals that predate the key
+        comb = auc(combine(table["score_psnr"], det_score, s.get("alpha", 0.5), fusion=s.get("fusion", "linear")))
         out[name] = {"detector": round(auc(det_score), 3), "combined": round(comb, 3), "margin": round(comb - psnr, 3)}
     print(json.dumps(out, indent=1))
 

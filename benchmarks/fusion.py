@@ -1,12 +1,13 @@
 """How the combined score's two parts should be weighted, tried on scores an `evaluate` run already wrote.
 
-    python benchmarks/fusion.py --store STORE [--eval ped2@v1 ...] [--gamma 0 1 2] [--alpha 0 0.1 ...] [--per-video]
+    python benchmarks/fusion.py --store STORE [--eval ped2@v1 ...] [--gamma 0 1 2] [--alpha 0 0.1 ...]
+                                [--fusion linear softplus] [--per-video]
 
-`evaluate` adds alpha z(score_psnr) and (1 - alpha) z(score_detector), the detector's logit, each z taken over all
-test frames (alpha 0.5 until 0.19.1, 0.4 since 0.20.0). Under the per-video protocol (each video's scores min-max
-normalised before pooling) only the order within a video counts, and there the equal-weight sum weighs each part
-by its spread *in that video*: sd_v(z). This script rebuilds the
-sum with weights sd_v(z) ** gamma instead:
+`evaluate` adds alpha f(z(score_psnr)) and (1 - alpha) f(z(score_detector)), the detector's logit, each z taken over
+all test frames (alpha 0.5 until 0.19.1, 0.4 since 0.20.0; f the identity until 0.20.0, softplus since 0.21.0).
+Under the per-video protocol (each video's scores min-max normalised before pooling) only the order within a video
+counts, and there the equal-weight linear sum weighs each part by its spread *in that video*: sd_v(z). This script
+rebuilds that sum with weights sd_v(z) ** gamma instead:
 
     gamma 0  each part standardised within each video (equal weights in every video)
     gamma 1  the same order within every video as `evaluate --alpha 0.5`'s score_combined
@@ -14,12 +15,13 @@ sum with weights sd_v(z) ** gamma instead:
 
 It reads only scores.csv's score columns (no label enters the fusion) and prints, per eval artifact, the
 micro AUC with per-video normalisation of psnr, detector and each fusion, and each fusion's margin over psnr.
-With --alpha, also `evaluate`'s own sum at other weights of the psnr part (`evaluate --alpha`; alpha 0.5 is gamma 1,
-alpha 1 is psnr alone, alpha 0 the detector alone). Its AUCs read the test labels: a sweep of alpha is a diagnosis
-of how far any fixed weighting could go on a run, not a way to choose the weight: 0.20.0's 0.4, which such a sweep
-suggested, was adopted only after two fresh seeds, whose labels had chosen nothing, confirmed it (docs/RESULTS.md).
-With --per-video, also each test video's own AUC of psnr, detector and the eval's combined score (at its own alpha;
-their mean is the macro AUC), which shows in which scenes the detector helps or hurts the combined score.
+With --alpha, also `evaluate`'s own sum at other weights of the psnr part (`evaluate --alpha`), for each --fusion
+(keys "alpha A" for linear, where alpha 0.5 is gamma 1, 1 is psnr alone and 0 the detector alone; "softplus A").
+Its AUCs read the test labels: a sweep of alpha is a diagnosis of how far any fixed weighting could go on a run,
+not a way to choose the weight: 0.20.0's 0.4, which such a sweep suggested, was adopted only after two fresh seeds,
+whose labels had chosen nothing, confirmed it (docs/RESULTS.md).
+With --per-video, also each test video's own AUC of psnr, detector and the eval's combined score (at its own alpha and
+fusion; their mean is the macro AUC), which shows in which scenes the detector helps or hurts the combined score.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import vgisgan.scores
-from vgisgan.metrics import auc, combine, logit, minmax_per_video, standardize
+from vgisgan.metrics import FUSIONS, auc, combine, logit, minmax_per_video, standardize
 from vgisgan.store import Store
 
 
@@ -62,7 +64,17 @@ def z_parts(table: dict[str, np.ndarray]) -> list[np.ndarray]:
     return [standardize(table["score_psnr"]), standardize(table["score_detector"])]
 
 
-def fusion_aucs(table: dict[str, np.ndarray], gammas: list[float], alphas: Sequence[float] = ()) -> dict[str, float]:
+def combined_key(fusion: str, alpha: float) -> str:
+    """The name fusion_aucs gives evaluate's combined score at this fusion and psnr weight."""
+    return f"{'alpha' if fusion == 'linear' else fusion} {alpha:g}"
+
+
+def fusion_aucs(
+    table: dict[str, np.ndarray],
+    gammas: list[float],
+    alphas: Sequence[float] = (),
+    fusions: Sequence[str] = ("linear",),
+) -> dict[str, float]:
     videos, labels = table["video"], table["label"]
     parts = z_parts(table)
 
@@ -73,17 +85,19 @@ def fusion_aucs(table: dict[str, np.ndarray], gammas: list[float], alphas: Seque
     for g in gammas:
         out[f"gamma {g:g}"] = per_video_auc(spread_weighted(parts, videos, g))
         out[f"gamma {g:g} margin"] = out[f"gamma {g:g}"] - out["psnr"]
-    for a in alphas:
-        out[f"alpha {a:g}"] = per_video_auc(combine(table["score_psnr"], table["score_detector"], a))
-        out[f"alpha {a:g} margin"] = out[f"alpha {a:g}"] - out["psnr"]
+    for fusion in fusions:
+        for a in alphas:
+            key = combined_key(fusion, a)
+            out[key] = per_video_auc(combine(table["score_psnr"], table["score_detector"], a, fusion=fusion))
+            out[f"{key} margin"] = out[key] - out["psnr"]
     return out
 
 
-def video_aucs(table: dict[str, np.ndarray], alpha: float) -> list[dict]:
-    """Per test video with both kinds of frame: its AUC (in %) of psnr, detector and the combined score at alpha."""
+def video_aucs(table: dict[str, np.ndarray], alpha: float, fusion: str) -> list[dict]:
+    """Per test video with both kinds of frame: its AUC (in %) of psnr, detector and the combined score."""
     videos, labels = table["video"], table["label"]
     scores = {"psnr": table["score_psnr"], "detector": table["score_detector"]}
-    scores["combined"] = combine(table["score_psnr"], table["score_detector"], alpha)
+    scores["combined"] = combine(table["score_psnr"], table["score_detector"], alpha, fusion=fusion)
     rows = []
     for v in np.unique(videos):
         m = videos == v
@@ -98,15 +112,18 @@ def main() -> None:
     ap.add_argument("--eval", nargs="+", default=[None], help="eval artifacts (default: the latest)")
     ap.add_argument("--gamma", nargs="+", type=float, default=[0.0, 1.0, 2.0])
     ap.add_argument("--alpha", nargs="+", type=float, default=[], help="also evaluate's sum at these psnr weights")
+    ap.add_argument("--fusion", nargs="+", choices=FUSIONS, default=["linear"], help="evaluate's sums for --alpha")
     ap.add_argument("--per-video", action="store_true", help="also print each test video's AUCs")
     args = ap.parse_args()
     store = Store(args.store)
     for ref in args.eval:
         art = store.resolve(ref, "eval")
         table = read_scores(art.file("scores.csv"), art.manifest.summary.get("score_detector", "probability"))
-        aucs = fusion_aucs(table, args.gamma, args.alpha)
+        aucs = fusion_aucs(table, args.gamma, args.alpha, args.fusion)
         print(json.dumps({"eval": art.ref, **{k: round(v, 2) for k, v in aucs.items()}}))
-        for row in video_aucs(table, art.manifest.summary.get("alpha", 0.5)) if args.per_video else []:
+        summary = art.manifest.summary  # evals before 0.20.0 have no alpha (0.5), before 0.21.0 no fusion (linear)
+        alpha, fusion = summary.get("alpha", 0.5), summary.get("fusion", "linear")
+        for row in video_aucs(table, alpha, fusion) if args.per_video else []:
             print(json.dumps({"eval": art.ref, **{k: v if k == "video" else round(v, 2) for k, v in row.items()}}))
 
 

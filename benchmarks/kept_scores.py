@@ -2,6 +2,7 @@
 
     python benchmarks/kept_scores.py keep --store STORE [--eval REF] --out docs/runs/ped2-cpu/scores/seedS.csv
     python benchmarks/kept_scores.py score FILE ... --store FRAMES_STORE [--frames REF] [--alpha 0.4 0.5]
+                                           [--fusion linear softplus]
 
 A run's store lives where it ran and goes with the machine; docs/runs keeps only its metrics, so a later change to
 how the two scores are combined could be tried on new runs alone. `keep` copies an eval's scores.csv without its
@@ -22,6 +23,7 @@ from fusion import fusion_aucs  # benchmarks/fusion.py, beside this script
 
 from vgisgan.data.cache import FrameCache
 from vgisgan.errors import VgisganError
+from vgisgan.metrics import FUSIONS
 from vgisgan.scores import join_labels, read_scores, write_scores
 from vgisgan.store import Store
 
@@ -61,6 +63,7 @@ def main() -> None:
     s.add_argument("--frames", default=None, help="frames artifact (default: the latest)")
     s.add_argument("--gamma", nargs="+", type=float, default=[0.0, 1.0, 2.0])
     s.add_argument("--alpha", nargs="+", type=float, default=[], help="also evaluate's sum at these psnr weights")
+    s.add_argument("--fusion", nargs="+", choices=FUSIONS, default=["linear"], help="evaluate's sums for --alpha")
     args = ap.parse_args()
     store = Store(args.store)
     if args.command == "keep":
@@ -68,7 +71,7 @@ def main() -> None:
         return
     cache = FrameCache(store.resolve(args.frames, "frames").path)
     for path in args.files:
-        aucs = fusion_aucs(with_labels(path, cache), args.gamma, args.alpha)
+        aucs = fusion_aucs(with_labels(path, cache), args.gamma, args.alpha, args.fusion)
         print(json.dumps({"file": str(path), **{key: round(v, 2) for key, v in aucs.items()}}))
 
 

@@ -34,7 +34,9 @@ def test_the_candidates_are_built_from_the_same_cells_as_the_detector():
     assert np.allclose(
         out["D2: combined (raw logit)"], 0.5 * standardize(-table["psnr"]) + 0.5 * standardize(frame_logit)
     )
-    assert np.allclose(out["combined (before 0.16.0)"], combine(-table["psnr"], logit(out["detector (P)"]), 0.5))
+    assert np.allclose(
+        out["combined (before 0.16.0)"], combine(-table["psnr"], logit(out["detector (P)"]), 0.5, fusion="linear")
+    )
     # frames beyond float32's sigmoid tie in the old score and not in the raw logit, so the two must differ
     assert frame_logit.max() > 17 and not np.allclose(out["combined (before 0.16.0)"], out["D2: combined (raw logit)"])
     z = (logits - logits.mean()) / logits.std() + ((table["errors"] - table["errors"].mean()) / table["errors"].std())[

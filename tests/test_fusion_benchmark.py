@@ -16,7 +16,7 @@ def test_gamma_one_is_evaluates_combined_score_within_each_video():
     detector_logit = rng.normal(size=120) * np.repeat([0.2, 1.0, 3.0], 40)
     parts = [standardize(psnr_score), standardize(detector_logit)]
     rebuilt = minmax_per_video(fusion.spread_weighted(parts, videos, 1.0), videos)
-    expected = minmax_per_video(combine(psnr_score, detector_logit, 0.5), videos)
+    expected = minmax_per_video(combine(psnr_score, detector_logit, 0.5, fusion="linear"), videos)
     assert np.allclose(rebuilt, expected)
 
 
@@ -56,3 +56,19 @@ def test_an_eval_before_0_16_wrote_p_and_is_read_as_the_logit(tmp_path):
     old = fusion.read_scores(path, "probability")
     assert np.allclose(old["score_detector"], [0.0, np.log(4.0)])  # log(0.8 / 0.2)
     assert np.allclose(fusion.read_scores(path)["score_detector"], [0.5, 0.8])  # 0.16.0 on: already the logit
+
+
+def test_softplus_sums_get_their_own_keys_and_meet_the_detector_alone_at_alpha_zero():
+    fusion = load_benchmark("fusion")
+    rng = np.random.default_rng(2)
+    labels = np.tile(np.r_[np.zeros(10), np.ones(10)], 2)
+    table = {
+        "video": np.repeat(["01", "02"], 20),
+        "label": labels,
+        "score_psnr": rng.normal(size=40) + labels,
+        "score_detector": rng.normal(size=40) + 0.5 * labels,
+    }
+    out = fusion.fusion_aucs(table, [], [0.0, 0.4], ["linear", "softplus"])
+    assert out["softplus 0"] == out["detector"]  # softplus is increasing: alone, it keeps the detector's order
+    assert out["softplus 0.4"] != out["alpha 0.4"]
+    assert fusion.combined_key("softplus", 0.4) == "softplus 0.4" and fusion.combined_key("linear", 0.5) == "alpha 0.5"

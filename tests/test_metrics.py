@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from vgisgan import losses
-from vgisgan.metrics import auc, combine, eer, macro_auc, minmax_per_video, score_metrics, smooth_per_video
+from vgisgan.metrics import FUSIONS, auc, combine, eer, macro_auc, minmax_per_video, score_metrics, smooth_per_video
 
 LABELS = np.array([0, 1, 0, 1])
 SCORES = np.array([0.1, 0.2, 0.3, 0.4])
@@ -65,9 +65,24 @@ def test_smoothing_stays_inside_videos_and_follows_frame_order():
 def test_combined_score_adds_two_anomaly_scores_under_one_sign():
     psnr_anomaly = np.array([0.0, 1.0, 0.0, 1.0])
     p_abnormal = np.array([0.1, 0.9, 0.1, 0.9])
-    c = combine(psnr_anomaly, p_abnormal, alpha=0.5)
-    assert auc(LABELS, c) == 1.0
-    assert np.allclose(combine(psnr_anomaly, p_abnormal, alpha=1.0), (psnr_anomaly - 0.5) / 0.5)
+    for fusion in FUSIONS:
+        assert auc(LABELS, combine(psnr_anomaly, p_abnormal, alpha=0.5, fusion=fusion)) == 1.0
+    assert np.allclose(combine(psnr_anomaly, p_abnormal, alpha=1.0, fusion="linear"), (psnr_anomaly - 0.5) / 0.5)
+
+
+def test_softplus_fusion_by_hand():
+    psnr_anomaly = np.array([0.0, 0.0, 0.0, 4.0])  # mean 1, sd sqrt(3)
+    detector_logit = np.array([0.0, 3.0, 1.0, -4.0])  # mean 0, sd sqrt(6.5)
+    zp, zd = (psnr_anomaly - 1) / np.sqrt(3), detector_logit / np.sqrt(6.5)
+    by_hand = 0.4 * np.log1p(np.exp(zp)) + 0.6 * np.log1p(np.exp(zd))
+    assert np.allclose(combine(psnr_anomaly, detector_logit, alpha=0.4, fusion="softplus"), by_hand)
+    # The order changes, not only the scale: frame 3, which psnr flags and the detector finds very normal, is last
+    # of the linear sum but above frame 2, which neither part flags much.
+    linear = combine(psnr_anomaly, detector_logit, alpha=0.4, fusion="linear")
+    assert np.allclose(linear, 0.4 * zp + 0.6 * zd)
+    assert linear[3] < linear[2] and by_hand[3] > by_hand[2]
+    with pytest.raises(ValueError, match="fusion"):
+        combine(psnr_anomaly, detector_logit, alpha=0.4, fusion="max")
 
 
 def test_windowed_psnr_scores_the_worst_window_by_hand():

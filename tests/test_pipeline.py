@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import invoke, prepare_tiny
+from conftest import invoke, load_benchmark, prepare_tiny
 
 import vgisgan
 from vgisgan.config import EvaluateConfig, GanModelConfig
@@ -386,11 +386,12 @@ def test_fusion_benchmark_rebuilds_the_evals_aucs_from_its_scores_csv(tiny_run):
     store, _ = tiny_run
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "fusion.py"
     summary = Store(store).resolve("eval/synthetic@v1", "eval").manifest.summary
-    alpha, metrics = summary["alpha"], summary["metrics"]
+    alpha, fusion, metrics = summary["alpha"], summary["fusion"], summary["metrics"]
     cmd = [sys.executable, str(script), "--store", str(store), "--eval", "synthetic@v1", "--gamma", "0", "1"]
-    out = subprocess.run([*cmd, "--alpha", str(alpha)], capture_output=True, text=True, check=True).stdout
-    row = json.loads(out)
-    for key, score in (("psnr", "score_psnr"), ("detector", "score_detector"), (f"alpha {alpha:g}", "score_combined")):
+    out = subprocess.run([*cmd, "--alpha", str(alpha), "--fusion", fusion], capture_output=True, text=True, check=True)
+    row = json.loads(out.stdout)
+    combined = load_benchmark("fusion").combined_key(fusion, alpha)
+    for key, score in (("psnr", "score_psnr"), ("detector", "score_detector"), (combined, "score_combined")):
         # scores.csv holds six significant digits, and the script rounds to two decimals
         assert row[key] == pytest.approx(100 * metrics[score]["per-video"]["micro_auc"], abs=0.02), key
     assert row["gamma 0 margin"] == pytest.approx(row["gamma 0"] - row["psnr"], abs=0.011)
@@ -407,7 +408,7 @@ def test_kept_scores_benchmark_keeps_an_evals_scores_and_scores_them_again_throu
     store, _ = tiny_run
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "kept_scores.py"
     summary = Store(store).resolve("eval/synthetic@v1", "eval").manifest.summary
-    alpha, metrics = summary["alpha"], summary["metrics"]
+    alpha, fusion, metrics = summary["alpha"], summary["fusion"], summary["metrics"]
     kept = tmp_path / "scores" / "seed0.csv"
     subprocess.run(
         [sys.executable, str(script), "keep", "--store", str(store), "--eval", "eval/synthetic@v1", "--out", str(kept)],
@@ -415,8 +416,9 @@ def test_kept_scores_benchmark_keeps_an_evals_scores_and_scores_them_again_throu
     )
     assert next(csv.DictReader(kept.read_text().splitlines()))["label"] == ""
     cmd = [sys.executable, str(script), "score", str(kept), "--store", str(store), "--alpha", str(alpha)]
-    row = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
-    for key, score in (("psnr", "score_psnr"), ("detector", "score_detector"), (f"alpha {alpha:g}", "score_combined")):
+    row = json.loads(subprocess.run([*cmd, "--fusion", fusion], capture_output=True, text=True, check=True).stdout)
+    combined = load_benchmark("fusion").combined_key(fusion, alpha)
+    for key, score in (("psnr", "score_psnr"), ("detector", "score_detector"), (combined, "score_combined")):
         assert row[key] == pytest.approx(100 * metrics[score]["per-video"]["micro_auc"], abs=0.02), key
 
 

@@ -325,6 +325,11 @@ class EvaluateConfig(StageConfig):
     alpha: float = Field(
         0.4, ge=0, le=1, description="Weight of the psnr score in the combined score (0.5 before 0.20.0)."
     )
+    fusion: Literal["softplus", "linear"] = Field(
+        "softplus",
+        description="How the combined score adds the two parts' z-scores: through softplus, so a part that finds a "
+        "frame more normal than usual pulls it down little (since 0.21.0), or as they are (linear, before).",
+    )
     smooth: float = Field(0.0, ge=0, le=100, description="Temporal Gaussian smoothing sigma in frames (0: off).")
     psnr_window: float = Field(
         1.0,

@@ -18,6 +18,7 @@ from scipy.ndimage import gaussian_filter1d
 from sklearn.metrics import roc_auc_score, roc_curve
 
 PROTOCOLS = ("per-video", "none")
+FUSIONS = ("softplus", "linear")  # how the combined score adds its two parts: combine()
 
 
 def _one_class(labels: np.ndarray) -> bool:
@@ -101,10 +102,16 @@ def logit(p_abnormal: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def combine(score_psnr: np.ndarray, detector_logit: np.ndarray, alpha: float) -> np.ndarray:
-    """alpha * z(psnr anomaly score) + (1 - alpha) * z(the detector's logit of abnormal).
+def combine(score_psnr: np.ndarray, detector_logit: np.ndarray, alpha: float, *, fusion: str) -> np.ndarray:
+    """alpha * f(z(psnr anomaly score)) + (1 - alpha) * f(z(the detector's logit of abnormal)), z over the frames given.
 
     Both inputs are anomaly scores (higher = more abnormal), so they add under one sign; the thesis mixed a
-    normality score with an anomaly score.
+    normality score with an anomaly score. f is the identity for fusion "linear" (the combined score until 0.20.0)
+    and softplus, log(1 + e^z), for "softplus" (since 0.21.0): a part that finds a frame more normal than usual
+    (z well below 0) then pulls it down little, while one that finds it abnormal still raises it almost linearly, so
+    a frame that either part flags stays high (a soft "or"; docs/RESULTS.md, section "Softplus fusion").
     """
-    return alpha * standardize(score_psnr) + (1 - alpha) * standardize(detector_logit)
+    if fusion not in FUSIONS:
+        raise ValueError(f"fusion must be one of {FUSIONS}, not {fusion!r}")
+    f = (lambda z: z) if fusion == "linear" else (lambda z: np.logaddexp(0.0, z))
+    return alpha * f(standardize(score_psnr)) + (1 - alpha) * f(standardize(detector_logit))

@@ -56,6 +56,7 @@ def evaluate(
     ),
     frames: Optional[str] = typer.Option(None, "--frames", help="Frame cache with the test split; default: the GAN's."),
     alpha: Optional[float] = typer.Option(None, "--alpha", help=C.help("alpha")),
+    fusion: Optional[str] = typer.Option(None, "--fusion", help=C.help("fusion")),
     smooth: Optional[float] = typer.Option(None, "--smooth", help=C.help("smooth")),
     psnr_window: Optional[float] = typer.Option(None, "--psnr-window", help=C.help("psnr_window")),
     psnr_pool: Optional[int] = typer.Option(None, "--psnr-pool", help=C.help("psnr_pool")),
@@ -79,6 +80,7 @@ def evaluate(
     cfg = C.build(
         config,
         alpha=alpha,
+        fusion=fusion,
         smooth=smooth,
         psnr_window=psnr_window,
         psnr_pool=psnr_pool,

@@ -8,7 +8,8 @@ Scores (higher = more abnormal):
                   with EvaluateConfig.flip and reverse, the mean of its logits of the window's views (mirrored
                   left-right, played backwards: vgisgan/views.py); with EvaluateConfig.cell_levels, each cell's
                   logit less its normal level (vgisgan/levels.py)
-  score_combined  alpha * z(score_psnr) + (1 - alpha) * z(score_detector), z over all test frames (no labels)
+  score_combined  alpha * f(z(score_psnr)) + (1 - alpha) * f(z(score_detector)), z over all test frames (no labels),
+                  f softplus or the identity (EvaluateConfig.fusion; vgisgan.metrics.combine)
 Scores are computed per (video, frame) and joined to the labels by that key, never by position.
 """
 
@@ -224,7 +225,7 @@ def run(
     table = build_table(cache, gan, det, cfg, device, progress, levels, views)
     seconds = time.perf_counter() - t0
     if table["score_psnr"] is not None and table["score_detector"] is not None:
-        table["score_combined"] = combine(table["score_psnr"], table["score_detector"], cfg.alpha)
+        table["score_combined"] = combine(table["score_psnr"], table["score_detector"], cfg.alpha, fusion=cfg.fusion)
     else:
         table["score_combined"] = None
     table["label"] = join_labels(table, cache)
@@ -243,6 +244,7 @@ def run(
         "psnr_window": cfg.psnr_window,
         "psnr_pool": cfg.psnr_pool,
         "alpha": cfg.alpha,
+        "fusion": cfg.fusion,
         "score_detector": DETECTOR_SCORE,
         "flip": cfg.flip,
         "reverse": "reversed" in views,
