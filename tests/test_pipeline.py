@@ -16,6 +16,7 @@ import vgisgan
 from vgisgan.config import EvaluateConfig, GanModelConfig
 from vgisgan.data.cache import CacheWriter, FrameCache, VideoInfo
 from vgisgan.device import cpu_name
+from vgisgan.metrics import combine
 from vgisgan.scores import join_labels
 from vgisgan.stages import evaluate
 from vgisgan.store import Store
@@ -420,6 +421,29 @@ def test_kept_scores_benchmark_keeps_an_evals_scores_and_scores_them_again_throu
     combined = load_benchmark("fusion").combined_key(fusion, alpha)
     for key, score in (("psnr", "score_psnr"), ("detector", "score_detector"), (combined, "score_combined")):
         assert row[key] == pytest.approx(100 * metrics[score]["per-video"]["micro_auc"], abs=0.02), key
+
+
+def test_evaluate_fusion_linear_sums_the_same_parts_and_compare_shows_the_fusion(tiny_run, tmp_path):
+    store = tiny_run[0]
+    det = Store(store).resolve("detector/synthetic@v1", "detector")
+    r = invoke("evaluate", "--fusion", "linear", "--detector", det.ref, "--name", "linear", "--store", store)
+    assert r.exit_code == 0, r.output
+    arts = [Store(store).resolve(f"eval/{n}", "eval") for n in ("synthetic@v1", "linear")]
+    assert [a.manifest.summary["fusion"] for a in arts] == ["softplus", "linear"]
+    softplus_rows, linear_rows = (_read_scores(a.path / "scores.csv") for a in arts)
+    parts = [(f["video"], f["frame"], f["score_psnr"], f["score_detector"]) for f in softplus_rows]
+    assert parts == [(f["video"], f["frame"], f["score_psnr"], f["score_detector"]) for f in linear_rows]
+    columns = {k: np.array([float(f[k]) for f in linear_rows]) for k in ("score_psnr", "score_detector")}
+    alpha = arts[1].manifest.summary["alpha"]
+    expected = combine(columns["score_psnr"], columns["score_detector"], alpha, fusion="linear")
+    assert np.allclose([float(f["score_combined"]) for f in linear_rows], expected, rtol=1e-4, atol=1e-4)
+    assert any(f["score_combined"] != q["score_combined"] for f, q in zip(softplus_rows, linear_rows))
+    r = invoke("compare", "--csv", tmp_path / "c.csv", "--store", store, *(a.ref for a in arts))
+    assert r.exit_code == 0, r.output
+    rows = _read_scores(tmp_path / "c.csv")
+    assert {(row["eval"], row["fusion"], row["alpha"]) for row in rows} == {
+        (a.ref, a.manifest.summary["fusion"], str(alpha)) for a in arts
+    }
 
 
 @pytest.mark.parametrize("dataset", ["ped2", "synthetic"])

@@ -25,6 +25,8 @@ COLUMNS = [
     "flip",
     "reverse",
     "cell_levels",
+    "alpha",
+    "fusion",
 ]
 
 
@@ -66,6 +68,8 @@ def comparison_rows(store, refs: list[str]) -> list[dict]:
                     "flip": s.get("flip", False),  # and before 0.17.0 without the test-time flip
                     "reverse": s.get("reverse", False),  # and before 0.19.0 without the reversed views
                     "cell_levels": s.get("cell_levels", False),  # and before 0.18.0 without cell levels
+                    "alpha": s.get("alpha", 0.5),  # and before 0.20.0 at equal weights
+                    "fusion": s.get("fusion", "linear"),  # and before 0.21.0 as a linear sum
                 }
             )
     return rows
