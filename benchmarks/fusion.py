@@ -118,10 +118,10 @@ def main() -> None:
     store = Store(args.store)
     for ref in args.eval:
         art = store.resolve(ref, "eval")
-        table = read_scores(art.file("scores.csv"), art.manifest.summary.get("score_detector", "probability"))
+        summary = art.manifest.summary  # evals before 0.20.0 have no alpha (0.5), before 0.21.0 no fusion (linear)
+        table = read_scores(art.file("scores.csv"), summary.get("score_detector", "probability"))
         aucs = fusion_aucs(table, args.gamma, args.alpha, args.fusion)
         print(json.dumps({"eval": art.ref, **{k: round(v, 2) for k, v in aucs.items()}}))
-        summary = art.manifest.summary  # evals before 0.20.0 have no alpha (0.5), before 0.21.0 no fusion (linear)
         alpha, fusion = summary.get("alpha", 0.5), summary.get("fusion", "linear")
         for row in video_aucs(table, alpha, fusion) if args.per_video else []:
             print(json.dumps({"eval": art.ref, **{k: v if k == "video" else round(v, 2) for k, v in row.items()}}))

@@ -23,7 +23,7 @@ import numpy as np
 from kept_scores import with_labels  # benchmarks/kept_scores.py, beside this script
 
 from vgisgan.data.cache import FrameCache
-from vgisgan.metrics import auc, combine, minmax_per_video, standardize
+from vgisgan.metrics import auc, combine, minmax_per_video, softplus, standardize
 from vgisgan.store import Store
 
 
@@ -34,10 +34,6 @@ def ranks_per_video(scores: np.ndarray, videos: np.ndarray) -> np.ndarray:
         m = videos == v
         out[m] = np.argsort(np.argsort(scores[m])) / max(m.sum() - 1, 1)
     return out
-
-
-def softplus(x: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0.0, x)
 
 
 def forms(p: np.ndarray, d: np.ndarray, videos: np.ndarray) -> dict[str, np.ndarray]:

@@ -102,6 +102,11 @@ def logit(p_abnormal: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def softplus(z: np.ndarray) -> np.ndarray:
+    """log(1 + e^z), without overflow for large z."""
+    return np.logaddexp(0.0, z)
+
+
 def combine(score_psnr: np.ndarray, detector_logit: np.ndarray, alpha: float, *, fusion: str) -> np.ndarray:
     """alpha * f(z(psnr anomaly score)) + (1 - alpha) * f(z(the detector's logit of abnormal)), z over the frames given.
 
@@ -113,5 +118,5 @@ def combine(score_psnr: np.ndarray, detector_logit: np.ndarray, alpha: float, *,
     """
     if fusion not in FUSIONS:
         raise ValueError(f"fusion must be one of {FUSIONS}, not {fusion!r}")
-    f = (lambda z: z) if fusion == "linear" else (lambda z: np.logaddexp(0.0, z))
+    f = (lambda z: z) if fusion == "linear" else softplus
     return alpha * f(standardize(score_psnr)) + (1 - alpha) * f(standardize(detector_logit))
