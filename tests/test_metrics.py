@@ -1,12 +1,14 @@
 """Metric functions against values worked out by hand, and the (video, frame) join."""
 
 import math
+import typing
 
 import numpy as np
 import pytest
 import torch
 
 from vgisgan import losses
+from vgisgan.config import EvaluateConfig
 from vgisgan.metrics import FUSIONS, auc, combine, eer, macro_auc, minmax_per_video, score_metrics, smooth_per_video
 
 LABELS = np.array([0, 1, 0, 1])
@@ -83,6 +85,13 @@ def test_softplus_fusion_by_hand():
     assert linear[3] < linear[2] and by_hand[3] > by_hand[2]
     with pytest.raises(ValueError, match="fusion"):
         combine(psnr_anomaly, detector_logit, alpha=0.4, fusion="max")
+
+
+def test_evaluate_config_offers_exactly_the_fusions_combine_knows():
+    # The config lists the names itself (importing vgisgan.metrics there would slow every --help): keep them in step.
+    field = EvaluateConfig.model_fields["fusion"]
+    assert set(typing.get_args(field.annotation)) == set(FUSIONS)
+    assert field.default == FUSIONS[0] == "softplus"
 
 
 def test_windowed_psnr_scores_the_worst_window_by_hand():
