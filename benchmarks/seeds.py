@@ -1,6 +1,6 @@
 """Seed statistics of the Ped2 issue's targets, from `vgisgan compare --csv` tables kept in docs/runs/.
 
-    python benchmarks/seeds.py docs/runs/ped2-cpu/*.csv [--psnr-target 93] [--margin-target 1]
+    python benchmarks/seeds.py docs/runs/ped2-cpu/*.csv [--psnr-target 93] [--margin-target 1] [--against NAME]
 
 Each CSV holds compare's rows (one per evaluation and score) of one or more runs. Rows are grouped by the
 evaluation's name (`eval/NAME@vN` -> NAME: `ped2` for `vgisgan run ped2`, or the `--name` of a variant) and,
@@ -8,7 +8,9 @@ within a group, keyed by seed. For every group the script prints, seed by seed a
 micro AUC with per-video normalisation of psnr, detector and combined, the margin combined − psnr (from the
 unrounded values), and on how many seeds each target holds. With three seeds or more it also prints how the margin
 moves with psnr from seed to seed (Pearson r and the least-squares slope): a margin that falls as psnr rises says
-that the combined score does not keep up with a better predictor. Nothing is re-scored: the figures are the
+that the combined score does not keep up with a better predictor. With `--against NAME` it also prints, for every
+other group, the paired differences from group NAME on the seeds both have (a variant made beside each run, e.g.
+a detector without the GAN's set, against the run's own `ped2`). Nothing is re-scored: the figures are the
 evaluations' own.
 """
 
@@ -75,6 +77,27 @@ def summary(seeds: dict[str, dict], psnr_target: float, margin_target: float) ->
     return lines
 
 
+def paired(seeds: dict[str, dict], base: dict[str, dict], name: str, base_name: str) -> list[str]:
+    """Markdown lines: per seed that both groups have complete, this group's detector and combined AUC minus the
+    base group's, then mean ± sd and on how many seeds the combined score is higher than the base's."""
+    both = [s for s in seeds if s in base and all(k in seeds[s] and k in base[s] for k in SCORES)]
+    order = sorted(both, key=lambda s: (len(s), s))
+    if not order:
+        return [f"{name} against {base_name}: no seed in common"]
+    diff = {k: [seeds[s][k] - base[s][k] for s in order] for k in ("detector", "combined")}
+    lines = [f"| seed | detector − {base_name} | combined − {base_name} |", "|---|---|---|"]
+    lines += [
+        f"| {s} | {100 * d:+.2f} | {100 * c:+.2f} |" for s, d, c in zip(order, diff["detector"], diff["combined"])
+    ]
+    if len(order) >= 2:
+        lines.append(
+            f"| mean ± sd ({len(order)}) | {_mean_sd(diff['detector'], sign=True)} | "
+            f"{_mean_sd(diff['combined'], sign=True)} |"
+        )
+    higher = sum(c > 0 for c in diff["combined"])
+    return lines + ["", f"combined above {base_name}'s on {higher} of {len(order)} seeds"]
+
+
 def _margin_against_psnr(psnr: list[float], margins: list[float]) -> str:
     if len(set(psnr)) == 1 or len(set(margins)) == 1:
         return "margin against psnr: no spread to relate"
@@ -98,15 +121,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("tables", nargs="+", help="CSV files written by `vgisgan compare --csv`")
     ap.add_argument("--psnr-target", type=float, default=93.0, help="psnr micro AUC target, in %% (default 93)")
     ap.add_argument("--margin-target", type=float, default=1.0, help="combined − psnr target, in points (default 1)")
+    ap.add_argument("--against", metavar="NAME", help="also print every other group's paired differences from this one")
     args = ap.parse_args(argv)
     try:
         groups = by_group_and_seed(read_rows(args.tables))
     except (OSError, KeyError, ValueError) as e:
         raise SystemExit(f"error: {e}: pass CSV files written by `vgisgan compare --csv`") from e
+    if args.against is not None and args.against not in groups:
+        raise SystemExit(f"error: --against {args.against}: no such group (groups: {', '.join(sorted(groups))})")
     for name in sorted(groups):
         print(f"## {name}\n")
         print("\n".join(summary(groups[name], args.psnr_target, args.margin_target)))
         print()
+        if args.against is not None and name != args.against:
+            print("\n".join(paired(groups[name], groups[args.against], name, args.against)))
+            print()
     if not groups:
         print("no psnr/detector/combined rows in these files", file=sys.stderr)
 

@@ -69,3 +69,33 @@ def test_a_run_recorded_twice_is_refused(tmp_path):
     b = _write(tmp_path / "b.csv", [("eval/ped2@v2", 16, 0.93, 0.88, 0.94)])
     with pytest.raises(SystemExit, match="seed 16 of eval/ped2@v2 appears twice"):
         seeds.main([a, b])
+
+
+def test_paired_differences_against_a_group_by_hand(tmp_path, capsys):
+    seeds = load_benchmark("seeds")
+    # Seeds 1 and 2 have both groups; seed 3 only the base, so it is left out of the pairs.
+    # detector: 0.90 - 0.88 = +2.00, 0.85 - 0.89 = -4.00 points: mean -1.00, sd sqrt(18) = 4.24;
+    # combined: 0.951 - 0.950 = +0.10, 0.940 - 0.945 = -0.50 points: mean -0.20, sd sqrt(0.18) = 0.42.
+    a = _write(
+        tmp_path / "a.csv",
+        [
+            ("eval/ped2@v1", 1, 0.93, 0.88, 0.950),
+            ("eval/ped2@v2", 2, 0.93, 0.89, 0.945),
+            ("eval/ped2@v3", 3, 0.93, 0.89, 0.945),
+            ("eval/alt@v1", 1, 0.93, 0.90, 0.951),
+            ("eval/alt@v2", 2, 0.93, 0.85, 0.940),
+        ],
+    )
+    seeds.main([a, "--against", "ped2"])
+    alt = capsys.readouterr().out.split("## alt")[1].split("## ped2")[0]
+    assert "| 1 | +2.00 | +0.10 |" in alt
+    assert "| 2 | -4.00 | -0.50 |" in alt
+    assert "| mean ± sd (2) | -1.00 ± 4.24 | -0.20 ± 0.42 |" in alt
+    assert "combined above ped2's on 1 of 2 seeds" in alt
+
+
+def test_against_an_unknown_group_is_refused(tmp_path):
+    seeds = load_benchmark("seeds")
+    a = _write(tmp_path / "a.csv", [("eval/ped2@v1", 1, 0.93, 0.88, 0.95)])
+    with pytest.raises(SystemExit, match="--against nope: no such group"):
+        seeds.main([a, "--against", "nope"])
