@@ -19,7 +19,7 @@ With --alpha, also `evaluate`'s own sum at other weights of the psnr part (`eval
 (keys "alpha A" for linear, where alpha 0.5 is gamma 1, 1 is psnr alone and 0 the detector alone; "softplus A").
 Its AUCs read the test labels: a sweep of alpha is a diagnosis of how far any fixed weighting could go on a run,
 not a way to choose the weight: 0.20.0's 0.4, which such a sweep suggested, was adopted only after two fresh seeds,
-whose labels had chosen nothing, confirmed it (docs/RESULTS.md).
+whose labels had chosen nothing, confirmed it (docs/results-history.md).
 With --per-video, also each test video's own AUC of psnr, detector and the eval's combined score (at its own alpha and
 fusion; their mean is the macro AUC), which shows in which scenes the detector helps or hurts the combined score.
 """

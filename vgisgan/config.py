@@ -16,7 +16,7 @@ from vgisgan.errors import VgisganError
 DATASETS = ("ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder")
 Dataset = Literal["ped2", "ped1", "avenue", "shanghaitech", "synthetic", "folder"]
 Method = Literal["ffp-pseudo", "skip-frame", "local-skip", "fast-forward", "patch", "convae-negloss", "dcgan", "ognet"]
-# The methods whose pseudo-anomalies `vgisgan run` adds to the method's own for the detector (docs/RESULTS.md).
+# The methods whose pseudo-anomalies `vgisgan run` adds to the method's own for the detector (docs/results-history.md).
 DEFAULT_MIX = ("skip-frame", "patch", "local-skip")
 
 
@@ -280,14 +280,14 @@ class DetectorConfig(StageConfig):
         "frames",
         description="What the detector sees: frames (the past frames and the candidate), or frames+error (also "
         "the candidate minus the normal generator's prediction; needs the GAN: --gan, or the one the "
-        "pseudo-anomalies name). On Ped2 frames+error was no better (docs/RESULTS.md).",
+        "pseudo-anomalies name). On Ped2 frames+error was no better (docs/results-history.md).",
     )
     head: Literal["pooled", "regions"] = Field(
         "pooled",
         description="How the detector turns its feature maps into a frame's logit: pooled (pool each feature "
         "over the frame, classify the pooled vector) or regions (classify each region of about 31x31 input pixels "
         "on its own and keep the largest logit, so one abnormal object in a crowd sets the frame's score; the cpu and "
-        "paper presets' choice since 0.12.0, docs/RESULTS.md).",
+        "paper presets' choice since 0.12.0, docs/results-history.md).",
     )
     select_by: Literal["probe", "pseudo"] = Field(
         "probe",
@@ -301,7 +301,8 @@ class DetectorConfig(StageConfig):
         ge=0,
         le=1,
         description="An epoch whose held-out accuracy (val_acc, at P = 0.5) is below this is kept only if no "
-        "epoch reaches it: such an epoch was caught mid-jump, with its AUCs still near 1 (docs/RESULTS.md, 0.10.0).",
+        "epoch reaches it: such an epoch was caught mid-jump, with its AUCs still near 1 "
+        "(docs/results-history.md, 0.10.0).",
     )
     probe_skip: int = Field(3, ge=2, le=16, description="Frame stride of the probe's too-fast candidates.")
     probe_n: int = Field(256, ge=8, le=100_000, description="Positions of the probe (each: one real, one fast).")
@@ -344,20 +345,20 @@ class EvaluateConfig(StageConfig):
         le=16,
         description="The psnr score compares prediction and frame average-pooled over KxK pixels (the error is "
         "pooled before it is squared, so a one-pixel misalignment cancels); 1: full resolution (FFP). On Ped2 "
-        "2 lowered the psnr score's AUC (docs/RESULTS.md).",
+        "2 lowered the psnr score's AUC (docs/results-history.md).",
     )
     flip: bool = Field(
         True,
         description="Also score each test clip mirrored left-right and take the mean of the detector's two logits "
         "(test-time flip; the detector's cost doubles). On Ped2 it raised the detector's AUC on every seed measured "
-        "(docs/RESULTS.md); turn it off for a scene whose normal motion is not the same mirrored.",
+        "(docs/results-history.md); turn it off for a scene whose normal motion is not the same mirrored.",
     )
     reverse: bool = Field(
         False,
         description="Also score each test window played backwards (and, with flip, mirrored too) and take the mean "
         "of all its views' logits; for a detector that reads frames alone (vgisgan/views.py). The detector's cost "
         "doubles again. Off by default since 0.19.1: on three fresh Ped2 seeds it moved the combined score by "
-        "+0.03, +0.33 and -0.49 (docs/RESULTS.md).",
+        "+0.03, +0.33 and -0.49 (docs/results-history.md).",
     )
     cell_levels: bool = Field(
         True,

@@ -15,7 +15,7 @@ def resolve_device(spec: str, threads: int | None = None) -> torch.device:
 
     The thread count is set here, once per command, because it changes results: float sums split over a
     different number of threads round differently, and over thousands of training steps that moves an AUC by
-    tenths of a point (docs/RESULTS.md). Stages record it in their manifest summaries (`runtime`).
+    tenths of a point (docs/results-history.md). Stages record it in their manifest summaries (`runtime`).
     """
     if threads is not None:
         if threads < 1:
@@ -41,7 +41,7 @@ def resolve_device(spec: str, threads: int | None = None) -> torch.device:
 def runtime(device: torch.device) -> dict:
     """What a manifest records about where a stage ran. Results depend on all of it: the thread count (see
     `resolve_device`), and the processor, whose vector units sum floats in another order (the same seed and
-    thread count gave other synthetic-set scores on an AVX-512 Xeon than on earlier CPUs, docs/RESULTS.md):
+    thread count gave other synthetic-set scores on an AVX-512 Xeon than on earlier CPUs, docs/results-history.md):
     `cpu_kernels` names the instruction set torch's CPU kernels run with (AVX2, AVX512, ...)."""
     out = {
         "device": str(device),

@@ -2,7 +2,7 @@
 
 Normal motion on a walkway looks as normal mirrored left-right, and as normal played backwards (people walk both
 ways); a cyclist stays fast in every view. Scoring a window in several views and taking the mean of the logits
-averages out some of one detector's quirks (docs/RESULTS.md, sections "Fresh seeds 25 and 26" and "Reversed
+averages out some of one detector's quirks (docs/results-history.md, sections "Fresh seeds 25 and 26" and "Reversed
 views"). The views are of the same window: a reversed view reads frames p, p-1, ..., p-T+1 as its past and frame
 p-T as its candidate, so it still scores the window that ends at frame p.
 

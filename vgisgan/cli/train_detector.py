@@ -30,7 +30,7 @@ def train_detector(
         None,
         "--add-pseudo",
         help="More pseudo-anomalies to train on together with --pseudo (repeatable), e.g. a skip-frame and a "
-        "patch set (on Ped2 this lifted the GAN's set alone from 77 to 87 AUC; docs/RESULTS.md).",
+        "patch set (on Ped2 this lifted the GAN's set alone from 77 to 87 AUC; docs/results-history.md).",
     ),
     frames: Optional[str] = typer.Option(
         None, "--frames", help="Frame cache; default: the one the pseudo-anomalies came from."

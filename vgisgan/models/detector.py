@@ -100,7 +100,7 @@ class DetectorEnsemble(nn.Module):
     """Detectors trained alike from different seeds, their logits averaged.
 
     One detector's test AUC moved by 2 to 4.5 points between two GPU runs of one seed whose predictors were
-    within 0.3 of each other (docs/RESULTS.md); the mean of a few members is meant to move less.
+    within 0.3 of each other (docs/results-history.md); the mean of a few members is meant to move less.
     """
 
     def __init__(self, members: list[nn.Module]):

@@ -7,7 +7,7 @@ With `residual=True` the network predicts a correction to the last past frame in
 starts as "copy the last frame". On UCSD Ped2 at 128x128, copying the last frame predicts the next one better
 (36.8 dB on the training videos) than the whole-frame U-Net after the cpu preset's 3,000 iterations (36.3 dB):
 that U-Net spends its short training re-learning the static background. The residual one only has to learn
-what moves (docs/RESULTS.md, vgisgan 0.9.0).
+what moves (docs/results-history.md, vgisgan 0.9.0).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The detector learns the method's pseudo-anomalies together with those of the `mix` methods (by default
 skip-frame, patch and local-skip, which cost no training): on UCSD Ped2 seed 0 skip-frame and patch lifted the
 detector from 77 to 87 AUC over the GAN's set alone, and local-skip (since 0.11.0) raised the combined score
-over those two on three fresh seeds by 0.69 to 0.78 (docs/RESULTS.md). A preset gives every stage's settings;
+over those two on three fresh seeds by 0.69 to 0.78 (docs/results-history.md). A preset gives every stage's settings;
 a TOML file can override any of them per stage ([prepare], [train_gan], [generate], [train_detector],
 [evaluate]). Each stage reuses an existing artifact made from the same config and inputs, so re-running after
 an interruption only redoes what is missing.
@@ -53,7 +53,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "prepare": {"size": (128, 128)},
         # The normal generator at 6e-4 (the papers: 2e-4), falling linearly to 0 over the last 20% of the
         # iterations: at 3,000 iterations it is far from converged, and a higher rate predicted held-out
-        # training videos better (docs/RESULTS.md, vgisgan 0.5.0); the decay settles the weights it stops
+        # training videos better (docs/results-history.md, vgisgan 0.5.0); the decay settles the weights it stops
         # with (0.6.0). 1.2e-3 and 2.4e-3 predicted seed 0's held-out videos better, but each left one Ped2
         # seed of three with a poor psnr AUC; 6e-4 ended two held-out seeds 0.12 dB apart where 1.2e-3 ended
         # them 4.43 dB apart, and its three Ped2 seeds' psnr AUCs lie within 0.70 points (0.7.0).
@@ -77,17 +77,19 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # then took 6 minutes on Ped2 at 128x128 (the defaults, 1,000 of 16, about 25), so its run fits the hour.
         # Subtler mixed pseudo-anomalies than the papers' (skip 3, patches of 0.3): with those, every detector
         # separated its held-out pseudo-anomalies and probe perfectly after one epoch, and barely reacted to
-        # Ped2's slow cyclists; the probe then follows the subtler stride (docs/RESULTS.md, vgisgan 0.4.0).
+        # Ped2's slow cyclists; the probe then follows the subtler stride (docs/results-history.md, vgisgan 0.4.0).
         "generate": {"n": 1000, "batch_size": 64, "iters": 500, "train_batch": 8, "skip": 2, "patch_frac": 0.15},
-        # Three detectors averaged: one detector's test AUC moved by up to 4.5 points between runs (docs/RESULTS.md).
+        # Three detectors averaged: one detector's test AUC moved by up to 4.5 points between runs
+        # (docs/results-history.md).
         # Their rate falls to 0 over the last 2 of the 4 epochs, and a tie of the probe goes to the later epoch:
         # at a constant 1e-3 the kept epoch could be caught mid-jump (seed 0: held-out accuracy 0.62, the epoch
         # before 0.98; the same seed's detector scored 91.04 test AUC with the decay instead of 81.24), and with
-        # the decay alone the first epoch at probe AUC 1.0 could still be such a one (docs/RESULTS.md, 0.8.0).
+        # the decay alone the first epoch at probe AUC 1.0 could still be such a one (docs/results-history.md, 0.8.0).
         # Such epochs are no longer kept where another reaches min_val_acc (DetectorConfig, 0.10.0).
         # Each region of the frame is classified on its own and the frame scored by its most abnormal region
         # (`regions`, 0.12.0), so one abnormal object in a crowd is not pooled with the walkers around it: it
-        # lifted the combined score on both of two fresh Ped2 seeds, +0.55 over four detector runs (docs/RESULTS.md).
+        # lifted the combined score on both of two fresh Ped2 seeds, +0.55 over four detector runs
+        # (docs/results-history.md).
         "train_detector": {
             "epochs": 4,
             "width": 12,
