@@ -56,7 +56,7 @@ def summary(seeds: dict[str, dict], psnr_target: float, margin_target: float) ->
     """Markdown lines: one row per seed, then mean ± sd, the target counts and (three seeds or more) how the
     margin moves with psnr."""
     complete = {s: e for s, e in seeds.items() if all(k in e for k in SCORES)}
-    order = sorted(complete, key=lambda s: (len(s), s))  # numeric seeds in numeric order
+    order = _in_seed_order(complete)
     margins = {s: complete[s]["combined"] - complete[s]["psnr"] for s in order}
     lines = ["| seed | version | psnr | detector | combined | combined − psnr |", "|---|---|---|---|---|---|"]
     for s in order:
@@ -80,8 +80,7 @@ def summary(seeds: dict[str, dict], psnr_target: float, margin_target: float) ->
 def paired(seeds: dict[str, dict], base: dict[str, dict], name: str, base_name: str) -> list[str]:
     """Markdown lines: per seed that both groups have complete, this group's detector and combined AUC minus the
     base group's, then mean ± sd and on how many seeds the combined score is higher than the base's."""
-    both = [s for s in seeds if s in base and all(k in seeds[s] and k in base[s] for k in SCORES)]
-    order = sorted(both, key=lambda s: (len(s), s))
+    order = _in_seed_order(s for s in seeds if s in base and all(k in seeds[s] and k in base[s] for k in SCORES))
     if not order:
         return [f"{name} against {base_name}: no seed in common"]
     diff = {k: [seeds[s][k] - base[s][k] for s in order] for k in ("detector", "combined")}
@@ -96,6 +95,11 @@ def paired(seeds: dict[str, dict], base: dict[str, dict], name: str, base_name: 
         )
     higher = sum(c > 0 for c in diff["combined"])
     return lines + ["", f"combined above {base_name}'s on {higher} of {len(order)} seeds"]
+
+
+def _in_seed_order(seeds) -> list[str]:
+    """Seeds are the CSV's strings: numeric seeds in numeric order."""
+    return sorted(seeds, key=lambda s: (len(s), s))
 
 
 def _margin_against_psnr(psnr: list[float], margins: list[float]) -> str:
