@@ -347,6 +347,22 @@ def test_run_end_to_end_with_every_method(tiny_run, method):
     assert f"eval/synthetic-{method}@v" in r.output and "combined" in r.output
 
 
+def test_run_name_puts_a_variant_beside_the_runs_own(tiny_run, tmp_path):
+    """--name names the detector and the evaluation: the GAN's set alone (no mix) would otherwise be a second
+    version of the run's own `synthetic`, and grouping by name (benchmarks/seeds.py) would mix the two."""
+    store = tmp_path / "store"
+    shutil.copytree(tiny_run[0], store)
+    own = [a.ref for a in Store(store).list("eval") if a.manifest.name == "synthetic"]
+    r = invoke("run", "synthetic", "--preset", "tiny", "--mix", "none", "--name", "synthetic-alone", "--store", store)
+    assert r.exit_code == 0, r.output
+    assert "train_gan       reused" in r.output and "generate        reused" in r.output
+    ev = Store(store).resolve("eval/synthetic-alone", "eval")
+    det = Store(store).resolve("detector/synthetic-alone", "detector")
+    assert det.ref in [i.ref for i in ev.manifest.inputs]
+    assert [i.ref for i in det.manifest.inputs if i.ref.startswith("pseudo/")] == ["pseudo/synthetic@v1"]
+    assert [a.ref for a in Store(store).list("eval") if a.manifest.name == "synthetic"] == own
+
+
 def test_run_resume_continues_an_interrupted_gan(tmp_path, monkeypatch):
     from vgisgan.stages import train_gan
 

@@ -58,6 +58,12 @@ def run(
         "when \\[train_gan] iters is raised (a GAN with a constant rate; the cpu preset's decays, so there a "
         "longer GAN starts over).",
     ),
+    name: Optional[str] = typer.Option(
+        None,
+        "--name",
+        help="Name of the detector and evaluation (default: the pseudo-anomalies', e.g. ped2 or ped2-patch), "
+        "so that a variant, such as one method alone, sits beside the run's own in one store.",
+    ),
     force: bool = typer.Option(False, "--force", help="Redo every stage even where a matching artifact exists."),
     store: Path = StoreOption,
 ) -> None:
@@ -83,6 +89,7 @@ def run(
         seed=seed,
         source=str(source) if source else None,
         frames_ref=frames,
+        name=name,
         overrides=overrides,
         data_dirs=data_dirs,
         device=resolve_device(device, threads),
