@@ -99,3 +99,14 @@ def test_against_an_unknown_group_is_refused(tmp_path):
     a = _write(tmp_path / "a.csv", [("eval/ped2@v1", 1, 0.93, 0.88, 0.95)])
     with pytest.raises(SystemExit, match="--against nope: no such group"):
         seeds.main([a, "--against", "nope"])
+
+
+def test_paired_says_so_when_the_groups_share_no_complete_seed(tmp_path, capsys):
+    seeds = load_benchmark("seeds")
+    # alt has seed 2 only; the base has seed 1, and seed 2 without its combined score.
+    a = _write(tmp_path / "a.csv", [("eval/ped2@v1", 1, 0.93, 0.88, 0.95), ("eval/alt@v1", 2, 0.93, 0.90, 0.96)])
+    with open(a, "a", newline="") as f:
+        csv.writer(f).writerow(["eval/ped2@v2", "9.9.9", "m", 2, "psnr", 0.93])
+    seeds.main([a, "--against", "ped2"])
+    alt = capsys.readouterr().out.split("## alt")[1].split("## ped2")[0]
+    assert "alt against ped2: no seed in common" in alt and "| seed | detector" not in alt
