@@ -1,6 +1,7 @@
 """Seed statistics of the Ped2 issue's targets, from `vgisgan compare --csv` tables kept in docs/runs/.
 
     python benchmarks/seeds.py docs/runs/ped2-cpu/*.csv [--psnr-target 93] [--margin-target 1] [--against NAME]
+        [--metric micro_auc_per_video|micro_auc_none|macro_auc_per_video|eer_per_video]
 
 Each CSV holds compare's rows (one per evaluation and score) of one or more runs. Rows are grouped by the
 evaluation's name (`eval/NAME@vN` -> NAME: `ped2` for `vgisgan run ped2`, or the `--name` of a variant) and,
@@ -11,7 +12,8 @@ moves with psnr from seed to seed (Pearson r and the least-squares slope): a mar
 that the combined score does not keep up with a better predictor. With `--against NAME` it also prints, for every
 other group, the paired differences from group NAME on the seeds both have (a variant made beside each run, e.g.
 a detector without the GAN's set, against the run's own `ped2`). Nothing is re-scored: the figures are the
-evaluations' own.
+evaluations' own. `--metric` summarises another of compare's columns the same way; the targets are stated for the
+default, so they are counted only for it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sys
 from collections import defaultdict
 
 SCORES = ("psnr", "detector", "combined")
+METRICS = ("micro_auc_per_video", "micro_auc_none", "macro_auc_per_video", "eer_per_video")
 
 
 def read_rows(paths: list[str]) -> list[dict]:
@@ -38,8 +41,9 @@ def eval_name(ref: str) -> str:
     return ref.removeprefix("eval/").split("@")[0]
 
 
-def by_group_and_seed(rows: list[dict]) -> dict[str, dict[str, dict]]:
-    """{name: {seed: {"psnr": auc, "detector": auc, "combined": auc, "version": v}}}; a seed twice is an error."""
+def by_group_and_seed(rows: list[dict], metric: str = METRICS[0]) -> dict[str, dict[str, dict]]:
+    """{name: {seed: {"psnr": x, "detector": x, "combined": x, "version": v}}} with x the `metric` column; a seed
+    twice is an error."""
     groups: dict[str, dict[str, dict]] = defaultdict(lambda: defaultdict(dict))
     for r in rows:
         if r["score"] not in SCORES:
@@ -47,14 +51,14 @@ def by_group_and_seed(rows: list[dict]) -> dict[str, dict[str, dict]]:
         entry = groups[eval_name(r["eval"])][r["seed"]]
         if r["score"] in entry:
             raise SystemExit(f"error: {r['file']}: seed {r['seed']} of {r['eval']} appears twice; keep one row per run")
-        entry[r["score"]] = float(r["micro_auc_per_video"])
+        entry[r["score"]] = float(r[metric])
         entry["version"] = r.get("version", "")
     return groups
 
 
-def summary(seeds: dict[str, dict], psnr_target: float, margin_target: float) -> list[str]:
-    """Markdown lines: one row per seed, then mean ± sd, the target counts and (three seeds or more) how the
-    margin moves with psnr."""
+def summary(seeds: dict[str, dict], psnr_target: float | None, margin_target: float | None) -> list[str]:
+    """Markdown lines: one row per seed, then mean ± sd, the target counts (where targets are given) and (three
+    seeds or more) how the margin moves with psnr."""
     complete = {s: e for s, e in seeds.items() if all(k in e for k in SCORES)}
     order = _in_seed_order(complete)
     margins = {s: complete[s]["combined"] - complete[s]["psnr"] for s in order}
@@ -65,13 +69,16 @@ def summary(seeds: dict[str, dict], psnr_target: float, margin_target: float) ->
     if len(order) >= 2:
         cells = " | ".join(_mean_sd([complete[s][k] for s in order]) for k in SCORES)
         lines.append(f"| mean ± sd ({len(order)}) | | {cells} | {_mean_sd(list(margins.values()), sign=True)} |")
-    psnr_ok = [s for s in order if 100 * complete[s]["psnr"] >= psnr_target]
-    margin_ok = [s for s in order if 100 * margins[s] >= margin_target]
-    lines += [
-        "",
-        _count(f"psnr ≥ {psnr_target:g}", order, psnr_ok),
-        _count(f"combined ≥ psnr + {margin_target:g}", order, margin_ok),
-    ]
+    if psnr_target is not None and margin_target is not None:
+        psnr_ok = [s for s in order if 100 * complete[s]["psnr"] >= psnr_target]
+        margin_ok = [s for s in order if 100 * margins[s] >= margin_target]
+        lines += [
+            "",
+            _count(f"psnr ≥ {psnr_target:g}", order, psnr_ok),
+            _count(f"combined ≥ psnr + {margin_target:g}", order, margin_ok),
+        ]
+    elif len(order) >= 3:
+        lines.append("")  # the relation line below is not a row of the table
     if len(order) >= 3:
         lines.append(_margin_against_psnr([complete[s]["psnr"] for s in order], list(margins.values())))
     return lines
@@ -126,16 +133,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--psnr-target", type=float, default=93.0, help="psnr micro AUC target, in %% (default 93)")
     ap.add_argument("--margin-target", type=float, default=1.0, help="combined − psnr target, in points (default 1)")
     ap.add_argument("--against", metavar="NAME", help="also print every other group's paired differences from this one")
+    ap.add_argument("--metric", choices=METRICS, default=METRICS[0], help="compare's column to summarise")
     args = ap.parse_args(argv)
+    targets = (args.psnr_target, args.margin_target) if args.metric == METRICS[0] else (None, None)
     try:
-        groups = by_group_and_seed(read_rows(args.tables))
+        groups = by_group_and_seed(read_rows(args.tables), args.metric)
     except (OSError, KeyError, ValueError) as e:
         raise SystemExit(f"error: {e}: pass CSV files written by `vgisgan compare --csv`") from e
     if args.against is not None and args.against not in groups:
         raise SystemExit(f"error: --against {args.against}: no such group (groups: {', '.join(sorted(groups))})")
     for name in sorted(groups):
-        print(f"## {name}\n")
-        print("\n".join(summary(groups[name], args.psnr_target, args.margin_target)))
+        print(f"## {name}\n" if args.metric == METRICS[0] else f"## {name} ({args.metric})\n")
+        print("\n".join(summary(groups[name], *targets)))
         print()
         if args.against is not None and name != args.against:
             print("\n".join(paired(groups[name], groups[args.against], name, args.against)))

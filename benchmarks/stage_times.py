@@ -24,32 +24,36 @@ def inputs(store: Store, art: Artifact, role: str) -> list[Artifact]:
 
 
 def stage_row(store: Store, ev: Artifact) -> dict:
-    """The seconds of every stage behind `ev`, and the detector's kept epochs and probe AUC."""
-    (det,) = inputs(store, ev, "detector")
-    (gan,) = inputs(store, ev, "gan")
+    """The seconds of every stage behind `ev`, and the detector's kept epochs and probe AUC. An evaluation of a GAN
+    alone, or of a detector alone, has no row for the stage it lacks (None)."""
+    dets, gans = inputs(store, ev, "detector"), inputs(store, ev, "gan")
     (frames,) = inputs(store, ev, "frames")
-    g, d, e = gan.manifest.summary, det.manifest.summary, ev.manifest.summary
+    g = gans[0].manifest.summary if gans else {}
+    d = dets[0].manifest.summary if dets else {}
     return {
         "eval": ev.ref,
         "prepare": frames.manifest.summary["seconds"],
-        "train_gan": g["seconds"],
-        "iters_per_s": g["iters_per_s"],
-        "generate": {p.manifest.name: p.manifest.summary["seconds"] for p in inputs(store, det, "pseudo")},
-        "train_detector": d["seconds"],
+        "train_gan": g.get("seconds"),
+        "iters_per_s": g.get("iters_per_s"),
+        "generate": {p.manifest.name: p.manifest.summary["seconds"] for p in inputs(store, dets[0], "pseudo")}
+        if dets
+        else {},
+        "train_detector": d.get("seconds"),
         "best_epochs": d.get("best_epochs"),
         "probe_auc": d.get("probe_auc"),
-        "evaluate": e["seconds"],
-        "frames_per_s": e["frames_per_s"],
+        "evaluate": ev.manifest.summary["seconds"],
+        "frames_per_s": ev.manifest.summary["frames_per_s"],
     }
 
 
 def markdown(row: dict) -> str:
-    generate = ", ".join(f"{name} {s:,.1f} s" for name, s in row["generate"].items())
+    gan = f"{row['train_gan']:,.1f} s ({row['iters_per_s']:.3f} it/s)" if row["train_gan"] is not None else "-"
+    generate = ", ".join(f"{name} {s:,.1f} s" for name, s in row["generate"].items()) or "-"
+    detector = f"{row['train_detector']:,.1f} s" if row["train_detector"] is not None else "-"
     epochs = ", ".join(str(x) for x in row["best_epochs"] or []) or "-"
     probe = f" ({row['probe_auc']:.4f})" if row["probe_auc"] is not None else ""
     return (
-        f"| {row['eval']} | {row['prepare']:,.1f} s | {row['train_gan']:,.1f} s ({row['iters_per_s']:.3f} it/s) "
-        f"| {generate} | {row['train_detector']:,.1f} s | {epochs}{probe} "
+        f"| {row['eval']} | {row['prepare']:,.1f} s | {gan} | {generate} | {detector} | {epochs}{probe} "
         f"| {row['evaluate']:,.1f} s ({row['frames_per_s']:.1f} frames/s) |"
     )
 

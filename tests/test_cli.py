@@ -117,3 +117,15 @@ def test_every_option_that_names_a_setting_reaches_the_config(module, config):
     assert options
     missing = [p for p in options if not re.search(rf"\b{p}=", body)]
     assert missing == []
+
+
+def test_a_bad_name_is_refused_before_any_stage_runs(tmp_path):
+    r = invoke("run", "synthetic", "--preset", "tiny", "--name", "../elsewhere", "--store", tmp_path)
+    assert r.exit_code == 2 and "artifact name '../elsewhere' is not allowed" in r.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stage_refuses_a_bad_name_before_its_work(store_copy):
+    r = invoke("generate", "--method", "skip-frame", "--n", 4, "--name", "a b", "--store", store_copy)
+    assert r.exit_code == 2 and "artifact name 'a b' is not allowed" in r.output
+    assert not (store_copy / "pseudo").exists() and not (store_copy / ".tmp" / "pseudo").exists()

@@ -110,3 +110,22 @@ def test_paired_says_so_when_the_groups_share_no_complete_seed(tmp_path, capsys)
     seeds.main([a, "--against", "ped2"])
     alt = capsys.readouterr().out.split("## alt")[1].split("## ped2")[0]
     assert "alt against ped2: no seed in common" in alt and "| seed | detector" not in alt
+
+
+def test_another_metric_is_summarised_the_same_way_without_the_targets(tmp_path, capsys):
+    seeds = load_benchmark("seeds")
+    path = tmp_path / "a.csv"
+    # EER of seeds 1 and 2: psnr 0.20, 0.16 -> 18.00 ± 2.83; combined 0.12, 0.10 -> 11.00 ± 1.41;
+    # combined − psnr: -8.00, -6.00 points -> -7.00 ± 1.41. The AUC column must not be read.
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([*FIELDS, "eer_per_video"])
+        for seed, eers in ((1, (0.20, 0.15, 0.12)), (2, (0.16, 0.14, 0.10))):
+            for score, eer in zip(("psnr", "detector", "combined"), eers):
+                w.writerow([f"eval/ped2@v{seed}", "9.9.9", "m", seed, score, 0.99, eer])
+    seeds.main([str(path), "--metric", "eer_per_video"])
+    out = capsys.readouterr().out
+    assert out.startswith("## ped2 (eer_per_video)")
+    assert "| 1 | 9.9.9 | 20.00 | 15.00 | 12.00 | -8.000 |" in out
+    assert "| mean ± sd (2) | | 18.00 ± 2.83 | 14.50 ± 0.71 | 11.00 ± 1.41 | -7.00 ± 1.41 |" in out
+    assert "psnr ≥" not in out and "combined ≥" not in out

@@ -40,3 +40,15 @@ def test_stage_times_reads_every_stage_behind_each_evaluation(tmp_path, monkeypa
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == stage_times.HEADER and len(lines) == 4
     assert {line.split(" | ")[0] for line in lines[2:]} == {"| eval/synthetic@v1", "| eval/alone@v1"}
+
+
+def test_an_evaluation_of_a_gan_alone_has_no_detector_stages(store_copy):
+    stage_times = load_benchmark("stage_times")
+    r = invoke("train-gan", "--iters", 2, "--width", 4, "--d-width", 4, "--batch-size", 2, "--store", store_copy)
+    assert r.exit_code == 0, r.output
+    assert invoke("evaluate", "--store", store_copy).exit_code == 0
+    store = Store(store_copy)
+    row = stage_times.stage_row(store, store.resolve(None, "eval"))
+    assert row["train_gan"] == summary(store, "gan/synthetic@v1", "gan")["seconds"]
+    assert row["train_detector"] is None and row["generate"] == {} and row["best_epochs"] is None
+    assert " s (" in stage_times.markdown(row) and "| - | - | - |" in stage_times.markdown(row)

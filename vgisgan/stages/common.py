@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vgisgan.progress import Notes
-from vgisgan.store import Artifact, InputRef, Store, hash_json
+from vgisgan.store import Artifact, InputRef, Store, check_name, hash_json
 
 
 @dataclass
@@ -22,6 +22,9 @@ def run_hash(kind: str, config: dict, inputs: list[InputRef], extra: object = No
 
 
 def try_reuse(store: Store, kind: str, name: str, config_hash: str, force: bool, notes: Notes) -> StageResult | None:
+    """The artifact made from the same config and inputs, if any. Every stage calls it before its work, so a bad
+    name is refused here rather than when the result is published."""
+    check_name(name)
     if force:
         return None
     found = store.find_reusable(kind, name, config_hash)

@@ -28,7 +28,7 @@ from vgisgan.config import (
 from vgisgan.errors import VgisganError
 from vgisgan.progress import Notes, Progress, no_notes, silent
 from vgisgan.stages.common import StageResult
-from vgisgan.store import Store
+from vgisgan.store import Store, check_name
 
 STAGES = ("prepare", "train_gan", "generate", "train_detector", "evaluate")
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
@@ -191,6 +191,8 @@ def run(
         )
     except Exception as e:  # pydantic's ValidationError, reported as one line
         raise VgisganError(f"invalid settings for preset {preset}: {e}".splitlines()[0]) from e
+    if name is not None:  # before prepare and train-gan, not after them
+        check_name(name)
     c_prep, c_gan, c_gen, *c_mix, c_det, c_eval = cfgs
     out: dict[str, StageResult] = {}
     if frames_ref is not None:  # a cache made earlier, perhaps on another machine: [prepare] does not apply
