@@ -37,6 +37,18 @@ def keep(scores_csv: Path, out: Path) -> None:
     write_scores({**table, "label": None}, out)
 
 
+def eval_to_keep(store: Store, ref: str | None) -> Path:
+    """The scores.csv of eval `ref`; without a ref, of the store's only evaluation. With several there is no safe
+    default: a variant made beside a run (e.g. `run --name`) is newer than the run's own, so "the latest" would
+    keep the variant's scores under the run's name."""
+    if ref is None:
+        evals = store.list("eval")
+        if len(evals) > 1:
+            names = ", ".join(a.ref for a in evals)
+            raise VgisganError(f"{store.root} holds {len(evals)} evaluations ({names}): name one with --eval")
+    return store.resolve(ref, "eval").file("scores.csv")
+
+
 def with_labels(kept_csv: Path, cache: FrameCache) -> dict:
     """A kept table with the labels of the cache's test videos joined back by (video, frame)."""
     table = read_scores(kept_csv)
@@ -55,7 +67,7 @@ def main() -> None:
     sub = ap.add_subparsers(dest="command", required=True)
     k = sub.add_parser("keep", help="copy an eval's scores.csv without labels")
     k.add_argument("--store", required=True)
-    k.add_argument("--eval", default=None, help="eval artifact (default: the latest)")
+    k.add_argument("--eval", default=None, help="eval artifact (default: the store's only one)")
     k.add_argument("--out", type=Path, required=True)
     s = sub.add_parser("score", help="AUCs of kept scores, labels joined from a frames artifact")
     s.add_argument("files", nargs="+", type=Path)
@@ -65,9 +77,16 @@ def main() -> None:
     s.add_argument("--alpha", nargs="+", type=float, default=[], help="also evaluate's sum at these psnr weights")
     s.add_argument("--fusion", nargs="+", choices=FUSIONS, default=["linear"], help="evaluate's sums for --alpha")
     args = ap.parse_args()
+    try:
+        run(args)
+    except VgisganError as e:  # bad input: one line, as the CLI says it
+        raise SystemExit(f"error: {e}") from e
+
+
+def run(args: argparse.Namespace) -> None:
     store = Store(args.store)
     if args.command == "keep":
-        keep(store.resolve(args.eval, "eval").file("scores.csv"), args.out)
+        keep(eval_to_keep(store, args.eval), args.out)
         return
     cache = FrameCache(store.resolve(args.frames, "frames").path)
     for path in args.files:

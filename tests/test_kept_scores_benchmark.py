@@ -51,3 +51,23 @@ def test_kept_scores_of_another_dataset_are_a_clear_error(frames_store, tmp_path
     write_scores({**table, "label": None}, tmp_path / "other.csv")
     with pytest.raises(VgisganError, match="not test videos"):
         kept_scores.with_labels(tmp_path / "other.csv", cache)
+
+
+def test_keep_without_eval_refuses_a_store_with_several_evaluations(frames_store, tmp_path, monkeypatch):
+    """A variant made beside a run is newer than the run's own: "the latest" would keep the wrong one."""
+    kept_scores = load_benchmark("kept_scores")
+    store = Store(frames_store)
+    cache = FrameCache(store.resolve("frames/synthetic@v1", "frames").path)
+    table = scored_table(cache, np.random.default_rng(0))
+    many = Store(tmp_path / "store")
+    for name in ("run", "variant"):
+        with many.draft("eval", name) as draft:
+            write_scores(table, draft.path / "scores.csv")
+            draft.publish({}, [], {}, name)
+    out = tmp_path / "kept.csv"
+    monkeypatch.setattr("sys.argv", ["kept_scores.py", "keep", "--store", str(many.root), "--out", str(out)])
+    with pytest.raises(SystemExit, match=r"holds 2 evaluations \(eval/run@v1, eval/variant@v1\): name one with --eval"):
+        kept_scores.main()
+    assert not out.exists()
+    kept_scores.keep(kept_scores.eval_to_keep(many, "eval/run@v1"), out)
+    assert read_scores(out)["label"] is None
