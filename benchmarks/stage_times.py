@@ -30,14 +30,13 @@ def stage_row(store: Store, ev: Artifact) -> dict:
     (frames,) = inputs(store, ev, "frames")
     g = gans[0].manifest.summary if gans else {}
     d = dets[0].manifest.summary if dets else {}
+    sets = inputs(store, dets[0], "pseudo") if dets else []
     return {
         "eval": ev.ref,
         "prepare": frames.manifest.summary["seconds"],
         "train_gan": g.get("seconds"),
         "iters_per_s": g.get("iters_per_s"),
-        "generate": {p.manifest.name: p.manifest.summary["seconds"] for p in inputs(store, dets[0], "pseudo")}
-        if dets
-        else {},
+        "generate": {p.manifest.name: p.manifest.summary["seconds"] for p in sets},
         "train_detector": d.get("seconds"),
         "best_epochs": d.get("best_epochs"),
         "probe_auc": d.get("probe_auc"),
