@@ -1,7 +1,7 @@
 """Seed statistics of the Ped2 issue's targets, from `vgisgan compare --csv` tables kept in docs/runs/.
 
     python benchmarks/seeds.py docs/runs/ped2-cpu/*.csv [--psnr-target 93] [--margin-target 1] [--against NAME]
-        [--metric micro_auc_per_video|micro_auc_none|macro_auc_per_video|eer_per_video]
+        [--metric micro_auc_per_video|micro_auc_none|macro_auc_per_video|eer_per_video] [--overview]
 
 Each CSV holds compare's rows (one per evaluation and score) of one or more runs. Rows are grouped by the
 evaluation's name (`eval/NAME@vN` -> NAME: `ped2` for `vgisgan run ped2`, or the `--name` of a variant) and,
@@ -13,7 +13,8 @@ that the combined score does not keep up with a better predictor. With `--agains
 other group, the paired differences from group NAME on the seeds both have (a variant made beside each run, e.g.
 a detector without the GAN's set, against the run's own `ped2`). Nothing is re-scored: the figures are the
 evaluations' own. `--metric` summarises another of compare's columns the same way; the targets are stated for the
-default, so they are counted only for it.
+default, so they are counted only for it. `--overview` prints instead one row per group: the mean over its seeds
+of each score under each of the four metrics (the per-method table of docs/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -104,6 +105,21 @@ def paired(seeds: dict[str, dict], base: dict[str, dict], name: str, base_name: 
     return lines + ["", f"combined above {base_name}'s on {higher} of {len(order)} seeds"]
 
 
+def overview(rows: list[dict]) -> list[str]:
+    """Markdown lines: per group, its seeds and each score's mean over them under every metric of METRICS."""
+    per_metric = {m: by_group_and_seed(rows, m) for m in METRICS}
+    head = " | ".join(f"{k}: micro (per-video) / micro (none) / macro / EER" for k in SCORES)
+    lines = [f"| group | seeds | {head} |", "|---|---|---|---|---|"]
+    for name, seeds in sorted(per_metric[METRICS[0]].items()):
+        order = _in_seed_order(s for s, e in seeds.items() if all(k in e for k in SCORES))
+        cells = [
+            " / ".join(f"{100 * statistics.mean(per_metric[m][name][s][k] for s in order):.2f}" for m in METRICS)
+            for k in SCORES
+        ]
+        lines.append(f"| {name} | {', '.join(order)} | {' | '.join(cells)} |")
+    return lines
+
+
 def _in_seed_order(seeds) -> list[str]:
     """Seeds are the CSV's strings: numeric seeds in numeric order."""
     return sorted(seeds, key=lambda s: (len(s), s))
@@ -134,10 +150,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--margin-target", type=float, default=1.0, help="combined − psnr target, in points (default 1)")
     ap.add_argument("--against", metavar="NAME", help="also print every other group's paired differences from this one")
     ap.add_argument("--metric", choices=METRICS, default=METRICS[0], help="compare's column to summarise")
+    ap.add_argument("--overview", action="store_true", help="one row per group: every score's mean under every metric")
     args = ap.parse_args(argv)
     targets = (args.psnr_target, args.margin_target) if args.metric == METRICS[0] else (None, None)
     try:
-        groups = by_group_and_seed(read_rows(args.tables), args.metric)
+        rows = read_rows(args.tables)
+        if args.overview:
+            print("\n".join(overview(rows)))
+            return
+        groups = by_group_and_seed(rows, args.metric)
     except (OSError, KeyError, ValueError) as e:
         raise SystemExit(f"error: {e}: pass CSV files written by `vgisgan compare --csv`") from e
     if args.against is not None and args.against not in groups:

@@ -580,3 +580,25 @@ def test_evaluate_uses_the_reversed_views_only_where_they_apply():
         assert detector_views(det, EvaluateConfig(flip=flip, reverse=True), levels, notes.append) == views
         assert (note is None and not notes) or (len(notes) == 1 and note in notes[0] and "detector/x@v1" in notes[0])
     assert detector_views(det, EvaluateConfig(), None, notes.append) == ("plain", "mirrored")  # the default
+
+
+@pytest.mark.parametrize("threshold, warned", [(1.01, True), (0.0, False)])
+def test_a_detector_with_a_weak_probe_is_named(two_sets, monkeypatch, threshold, warned):
+    monkeypatch.setattr("vgisgan.stages.train_detector.WEAK_PROBE_AUC", threshold)
+    name = f"probe-threshold-{threshold}"
+    r = invoke(
+        "train-detector",
+        "--pseudo",
+        "pseudo/synthetic",
+        "--epochs",
+        1,
+        "--width",
+        4,
+        "--name",
+        name,
+        "--store",
+        two_sets,
+    )
+    assert r.exit_code == 0, r.output
+    assert Store(two_sets).resolve(f"detector/{name}", "detector").manifest.summary["probe_auc"] is not None
+    assert ("has a low probe AUC" in r.output) == warned

@@ -129,3 +129,31 @@ def test_another_metric_is_summarised_the_same_way_without_the_targets(tmp_path,
     assert "| 1 | 9.9.9 | 20.00 | 15.00 | 12.00 | -8.000 |" in out
     assert "| mean ± sd (2) | | 18.00 ± 2.83 | 14.50 ± 0.71 | 11.00 ± 1.41 | -7.00 ± 1.41 |" in out
     assert "psnr ≥" not in out and "combined ≥" not in out
+
+
+def test_overview_gives_each_group_its_means_under_every_metric(tmp_path, capsys):
+    seeds = load_benchmark("seeds")
+    path = tmp_path / "a.csv"
+    metrics = ["micro_auc_per_video", "micro_auc_none", "macro_auc_per_video", "eer_per_video"]
+    # Group ped2, seeds 1 and 2; each metric's value is base + seed / 100, so every mean is base + 0.015.
+    # Group v has seed 1 only, and no combined row for seed 2: that seed is left out of its means.
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([*FIELDS[:5], *metrics])
+        for ref, seed, scores in (
+            ("eval/ped2@v1", 1, ("psnr", "detector", "combined")),
+            ("eval/ped2@v2", 2, ("psnr", "detector", "combined")),
+            ("eval/v@v1", 1, ("psnr", "detector", "combined")),
+            ("eval/v@v2", 2, ("psnr", "detector")),
+        ):
+            for base, score in zip((0.90, 0.80, 0.95), scores):
+                w.writerow([ref, "9.9.9", "m", seed, score, base + seed / 100, base, base - 0.1, 0.1 + seed / 100])
+    seeds.main([str(path), "--overview"])
+    out = capsys.readouterr().out.splitlines()
+    assert out[2] == (
+        "| ped2 | 1, 2 | 91.50 / 90.00 / 80.00 / 11.50 | 81.50 / 80.00 / 70.00 / 11.50 "
+        "| 96.50 / 95.00 / 85.00 / 11.50 |"
+    )
+    assert out[3] == (
+        "| v | 1 | 91.00 / 90.00 / 80.00 / 11.00 | 81.00 / 80.00 / 70.00 / 11.00 | 96.00 / 95.00 / 85.00 / 11.00 |"
+    )

@@ -129,3 +129,14 @@ def test_rerun_reuses_and_force_makes_new_version(store_copy):
     assert r.exit_code == 0 and "reused frames/synthetic@v1" in r.output
     r = prepare_tiny(store_copy, 32, 3, 2, 24, "--force")
     assert r.exit_code == 0 and "published frames/synthetic@v2" in r.output
+
+
+def test_rerun_after_a_version_change_says_why_it_does_not_reuse(store_copy):
+    manifest = store_copy / "frames" / "synthetic" / "v1" / "manifest.json"
+    m = json.loads(manifest.read_text())
+    m["vgisgan_version"] = "0.0.1"
+    manifest.write_text(json.dumps(m))
+    r = prepare_tiny(store_copy)
+    assert r.exit_code == 0, r.output
+    assert "not reusing frames/synthetic@v1" in r.output and "made by vgisgan 0.0.1" in r.output
+    assert "published frames/synthetic@v2" in r.output

@@ -251,15 +251,17 @@ class Store:
                     found.append(self.load(name_dir / f"v{v}"))
         return found
 
+    def same_config(self, kind: str, name: str, config_hash: str) -> list[Artifact]:
+        """Every version of kind/name made from the same config and inputs, newest first, by any vgisgan."""
+        arts = (self.load(self.root / kind / name / f"v{v}") for v in reversed(self.versions(kind, name)))
+        return [art for art in arts if art.manifest.config_hash == config_hash]
+
     def find_reusable(self, kind: str, name: str, config_hash: str) -> Artifact | None:
         """The newest version of kind/name made from the same config and inputs by this vgisgan version, if
         any. The version is part of the rule because the same settings can mean different training in
         another release; a development checkout that changes code without a version bump needs --force."""
-        for v in reversed(self.versions(kind, name)):
-            art = self.load(self.root / kind / name / f"v{v}")
-            if art.manifest.config_hash == config_hash and art.manifest.vgisgan_version == __version__:
-                return art
-        return None
+        same = self.same_config(kind, name, config_hash)
+        return next((art for art in same if art.manifest.vgisgan_version == __version__), None)
 
     def draft(self, kind: str, name: str) -> Draft:
         if kind not in KINDS:

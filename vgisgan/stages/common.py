@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vgisgan import __version__
 from vgisgan.progress import Notes
 from vgisgan.store import Artifact, InputRef, Store, check_name, hash_json
 
@@ -29,6 +30,12 @@ def try_reuse(store: Store, kind: str, name: str, config_hash: str, force: bool,
         return None
     found = store.find_reusable(kind, name, config_hash)
     if found is None:
+        if older := store.same_config(kind, name, config_hash):
+            # Said out loud because a version bump can silently cost a GAN's half hour of training.
+            notes(
+                f"not reusing {older[0].ref}: same config and inputs, but made by vgisgan "
+                f"{older[0].manifest.vgisgan_version} and this is {__version__}; making a new version"
+            )
         return None
     notes(f"reusing {found.ref}: same config and inputs (pass --force to make a new version)")
     return StageResult(found, reused=True)
