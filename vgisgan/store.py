@@ -89,6 +89,11 @@ def hash_json(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def made_by_this_version(arts: list[Artifact]) -> Artifact | None:
+    """The first of `arts` that this vgisgan version made."""
+    return next((art for art in arts if art.manifest.vgisgan_version == __version__), None)
+
+
 def check_name(name: str) -> str:
     if not _NAME_RE.match(name):
         raise VgisganError(f"artifact name {name!r} is not allowed: use letters, digits, '.', '_' or '-' (at most 64)")
@@ -260,8 +265,7 @@ class Store:
         """The newest version of kind/name made from the same config and inputs by this vgisgan version, if
         any. The version is part of the rule because the same settings can mean different training in
         another release; a development checkout that changes code without a version bump needs --force."""
-        same = self.same_config(kind, name, config_hash)
-        return next((art for art in same if art.manifest.vgisgan_version == __version__), None)
+        return made_by_this_version(self.same_config(kind, name, config_hash))
 
     def draft(self, kind: str, name: str) -> Draft:
         if kind not in KINDS:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from vgisgan import __version__
 from vgisgan.progress import Notes
-from vgisgan.store import Artifact, InputRef, Store, check_name, hash_json
+from vgisgan.store import Artifact, InputRef, Store, check_name, hash_json, made_by_this_version
 
 
 @dataclass
@@ -28,13 +28,14 @@ def try_reuse(store: Store, kind: str, name: str, config_hash: str, force: bool,
     check_name(name)
     if force:
         return None
-    found = store.find_reusable(kind, name, config_hash)
+    same = store.same_config(kind, name, config_hash)  # read once: the reusable one, or why there is none
+    found = made_by_this_version(same)
     if found is None:
-        if older := store.same_config(kind, name, config_hash):
+        if same:
             # Said out loud because a version bump can silently cost a GAN's half hour of training.
             notes(
-                f"not reusing {older[0].ref}: same config and inputs, but made by vgisgan "
-                f"{older[0].manifest.vgisgan_version} and this is {__version__}; making a new version"
+                f"not reusing {same[0].ref}: same config and inputs, but made by vgisgan "
+                f"{same[0].manifest.vgisgan_version} and this is {__version__}; making a new version"
             )
         return None
     notes(f"reusing {found.ref}: same config and inputs (pass --force to make a new version)")
