@@ -1,3 +1,3 @@
 """vgisgan: video anomaly detection with GAN pseudo-anomalies, as a command-line workbench."""
 
-__version__ = "0.21.0"
+__version__ = "0.22.0"
