@@ -61,8 +61,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # The normal generator predicts a correction to the last past frame (0.9.0): at 3,000 iterations the
         # whole-frame U-Net predicted Ped2's training frames worse than copying the last frame did.
         # 3,600 iterations rather than 3,000 (0.22.0): on three seeds paired on one machine the psnr AUC rose by
-        # 0.38 to 0.44 points and the combined score by 0.19 on average, and the run stays under the hour
-        # (docs/RESULTS.md, section "3,600 GAN iterations").
+        # 0.38 to 0.44 points and the combined score by 0.19 on average; the whole run took 22 to 24 minutes there,
+        # and the slower CPU of the 3,000-iteration runs should take 38 to 54 (docs/RESULTS.md, "3,600 GAN iterations").
         "train_gan": {
             "iters": 3600,
             "residual": True,
