@@ -107,7 +107,10 @@ def test_evaluate_without_the_test_time_flip(tiny_run, tmp_path):
     assert [a.manifest.summary["flip"] for a in arts] == [True, False]
     r = invoke("compare", "eval/noflip", "--csv", tmp_path / "c.csv", "--store", store)
     assert r.exit_code == 0, r.output
-    assert {row["flip"] for row in _read_scores(tmp_path / "c.csv")} == {"False"}
+    compared = _read_scores(tmp_path / "c.csv")
+    assert {row["flip"] for row in compared} == {"False"}
+    # The processor the evaluation ran on travels with its metrics into kept records.
+    assert {row["cpu"] for row in compared} == {arts[1].manifest.summary["cpu"]} and compared[0]["cpu"]
 
 
 def _read_scores(path) -> list[dict]:

@@ -27,6 +27,7 @@ COLUMNS = [
     "cell_levels",
     "alpha",
     "fusion",
+    "cpu",
 ]
 
 
@@ -70,6 +71,9 @@ def comparison_rows(store, refs: list[str]) -> list[dict]:
                     "cell_levels": s.get("cell_levels", False),  # and before 0.18.0 without cell levels
                     "alpha": s.get("alpha", 0.5),  # and before 0.20.0 at equal weights
                     "fusion": s.get("fusion", "linear"),  # and before 0.21.0 as a linear sum
+                    # The processor it was scored on: another CPU rounds differently, and over a whole run that moves
+                    # a seed's detector by points (docs/RESULTS.md, "3,600 GAN iterations"); empty where not recorded.
+                    "cpu": s.get("cpu", ""),
                 }
             )
     return rows
