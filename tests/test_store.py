@@ -5,7 +5,7 @@ import pytest
 from conftest import invoke, prepare_tiny
 
 from vgisgan.errors import VgisganError
-from vgisgan.store import SCHEMA_VERSION, Store
+from vgisgan.store import SCHEMA_VERSION, Store, made_by_this_version
 
 
 def _publish(store: Store, name: str, payload: bytes, key: str = "k"):
@@ -93,11 +93,11 @@ def test_unknown_schema_version_and_wrong_kind_are_rejected(tmp_path):
 def test_artifacts_of_another_vgisgan_version_are_not_reused(tmp_path):
     store = Store(tmp_path)
     art = _publish(store, "m", b"1", key="a")
-    assert store.find_reusable("gan", "m", "a").ref == art.ref
+    assert made_by_this_version(store.same_config("gan", "m", "a")).ref == art.ref
     m = json.loads((art.path / "manifest.json").read_text())
     m["vgisgan_version"] = "0.0.1"
     (art.path / "manifest.json").write_text(json.dumps(m))
-    assert store.find_reusable("gan", "m", "a") is None
+    assert made_by_this_version(store.same_config("gan", "m", "a")) is None
 
 
 def test_references_and_latest(tmp_path):
@@ -107,7 +107,7 @@ def test_references_and_latest(tmp_path):
     assert store.resolve("gan/m", "gan").manifest.version == 2
     assert store.resolve("gan/m@v1", "gan").manifest.version == 1
     assert store.resolve(None, "gan").manifest.version == 2
-    assert store.find_reusable("gan", "m", "a").manifest.version == 1
+    assert made_by_this_version(store.same_config("gan", "m", "a")).manifest.version == 1
     with pytest.raises(VgisganError, match="not an artifact reference"):
         store.resolve("gan/m@vx", "gan")
     with pytest.raises(VgisganError, match="no artifact gan/zzz"):

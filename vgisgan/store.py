@@ -90,7 +90,9 @@ def hash_json(obj: Any) -> str:
 
 
 def made_by_this_version(arts: list[Artifact]) -> Artifact | None:
-    """The first of `arts` that this vgisgan version made."""
+    """The first of `arts` that this vgisgan version made: with `Store.same_config`, the artifact a stage may
+    reuse. The version is part of the rule because the same settings can mean different training in another
+    release; a development checkout that changes code without a version bump needs --force."""
     return next((art for art in arts if art.manifest.vgisgan_version == __version__), None)
 
 
@@ -260,12 +262,6 @@ class Store:
         """Every version of kind/name made from the same config and inputs, newest first, by any vgisgan."""
         arts = (self.load(self.root / kind / name / f"v{v}") for v in reversed(self.versions(kind, name)))
         return [art for art in arts if art.manifest.config_hash == config_hash]
-
-    def find_reusable(self, kind: str, name: str, config_hash: str) -> Artifact | None:
-        """The newest version of kind/name made from the same config and inputs by this vgisgan version, if
-        any. The version is part of the rule because the same settings can mean different training in
-        another release; a development checkout that changes code without a version bump needs --force."""
-        return made_by_this_version(self.same_config(kind, name, config_hash))
 
     def draft(self, kind: str, name: str) -> Draft:
         if kind not in KINDS:
