@@ -10,22 +10,16 @@ from conftest import load_benchmark
 FIELDS = ["eval", "version", "method", "seed", "score", "micro_auc_per_video"]
 
 
-def _write(path, rows):
+def _write(path, rows, cpus=None):
+    """Compare's rows for (ref, seed, psnr, detector, combined) tuples; with `cpus` ({ref: processor}) the file has
+    compare's `cpu` column, as since 0.22.0, and a ref missing from it gets an empty cell."""
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, FIELDS)
+        w = csv.DictWriter(f, FIELDS + ["cpu"] * (cpus is not None))
         w.writeheader()
         for ref, seed, psnr, detector, combined in rows:
             for score, v in (("psnr", psnr), ("detector", detector), ("combined", combined)):
-                w.writerow(
-                    {
-                        "eval": ref,
-                        "version": "9.9.9",
-                        "method": "m",
-                        "seed": seed,
-                        "score": score,
-                        "micro_auc_per_video": v,
-                    }
-                )
+                row = {"eval": ref, "version": "9.9.9", "method": "m", "seed": seed, "score": score}
+                w.writerow(row | {"micro_auc_per_video": v} | ({"cpu": cpus.get(ref, "")} if cpus is not None else {}))
     return str(path)
 
 
@@ -157,3 +151,44 @@ def test_overview_gives_each_group_its_means_under_every_metric(tmp_path, capsys
     assert out[3] == (
         "| v | 1 | 91.00 / 90.00 / 80.00 / 11.00 | 81.00 / 80.00 / 70.00 / 11.00 | 96.00 / 95.00 / 85.00 / 11.00 |"
     )
+
+
+def test_pairs_across_cpus_are_refused_before_anything_is_printed(tmp_path, capsys):
+    seeds = load_benchmark("seeds")
+    rows = [("eval/ped2@v1", 1, 0.93, 0.88, 0.95), ("eval/alt@v1", 1, 0.93, 0.90, 0.96)]
+    a = _write(tmp_path / "a.csv", rows, cpus={"eval/ped2@v1": "Xeon", "eval/alt@v1": "EPYC"})
+    with pytest.raises(SystemExit, match="seed 1: alt ran on EPYC, ped2 on Xeon; scores depend on the CPU"):
+        seeds.main([a, "--against", "ped2"])
+    assert capsys.readouterr().out == ""
+
+
+def test_any_cpu_pairs_them_and_names_the_seeds_paired_across_or_unchecked(tmp_path, capsys):
+    seeds = load_benchmark("seeds")
+    # Seed 1: both on Xeon (checked, same machine). Seed 2: Xeon against EPYC. Seed 3: alt's CPU not recorded.
+    rows = [(f"eval/{g}@v{s}", s, 0.93, 0.88, 0.95) for g in ("ped2", "alt") for s in (1, 2, 3)]
+    cpus = {"eval/ped2@v1": "Xeon", "eval/alt@v1": "Xeon", "eval/ped2@v2": "Xeon", "eval/alt@v2": "EPYC"}
+    cpus["eval/ped2@v3"] = "Xeon"
+    a = _write(tmp_path / "a.csv", rows, cpus=cpus)
+    seeds.main([a, "--against", "ped2", "--any-cpu"])
+    alt = capsys.readouterr().out.split("## alt")[1].split("## ped2")[0]
+    assert "| mean ± sd (3) | +0.00 ± 0.00 | +0.00 ± 0.00 |" in alt
+    assert "paired across CPUs (--any-cpu): seed 2\n" in alt
+    assert "CPU not recorded, so not checked to be one machine: seed 3\n" in alt
+
+
+def test_files_without_the_cpu_column_pair_with_a_note(tmp_path, capsys):
+    seeds = load_benchmark("seeds")
+    a = _write(tmp_path / "a.csv", [("eval/ped2@v1", 1, 0.93, 0.88, 0.95), ("eval/alt@v1", 1, 0.93, 0.90, 0.96)])
+    seeds.main([a, "--against", "ped2"])
+    assert "CPU not recorded, so not checked to be one machine: seed 1" in capsys.readouterr().out
+
+
+def test_a_group_says_which_seeds_ran_on_which_cpu_only_when_it_spans_several(tmp_path, capsys):
+    seeds = load_benchmark("seeds")
+    rows = [(f"eval/{g}@v{s}", s, 0.93, 0.88, 0.95) for g in ("ped2", "one") for s in (1, 2, 3)]
+    cpus = {"eval/ped2@v1": "Xeon", "eval/ped2@v2": "EPYC", "eval/ped2@v3": "Xeon"}
+    cpus |= {f"eval/one@v{s}": "EPYC" for s in (1, 2, 3)}
+    seeds.main([_write(tmp_path / "a.csv", rows, cpus=cpus)])
+    out = capsys.readouterr().out
+    assert "ran on several CPUs: Xeon: seeds 1, 3; EPYC: seed 2" in out.split("## ped2")[1]
+    assert "ran on several CPUs" not in out.split("## one")[1].split("## ped2")[0]
