@@ -123,8 +123,10 @@ def refuse_pairs_across_cpus(groups: dict[str, dict[str, dict]], base_name: str)
     """Exit with one error line if any group's seed ran on another CPU than the base group's same seed."""
     base = groups[base_name]
     for name, seeds in sorted(groups.items()):
+        if name == base_name:
+            continue
         across, _ = _cpu_checks(seeds, base, _common_seeds(seeds, base))
-        if name != base_name and across:
+        if across:
             s = across[0]
             raise SystemExit(
                 f"error: seed {s}: {name} ran on {seeds[s]['cpu']}, {base_name} on {base[s]['cpu']}; scores depend "
